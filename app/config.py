@@ -1,0 +1,93 @@
+"""Transport configuration, parsed once from the environment.
+
+Every knob the HTTP endpoint reads lives here, so a test builds a `Settings`
+directly (or from a dict) instead of patching `os.environ`. Secrets are not
+settings: only the *names* of SSM parameters appear here, never their values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from app.errors import ConfigurationError
+
+MIB = 1024 * 1024
+
+#: Environment variables understood by `Settings.from_env`, with their meaning.
+#: The README's configuration table is generated from the same facts.
+ENV_DOC: dict[str, str] = {
+    "MCP_PATH": "HTTP path of the MCP endpoint (default /mcp).",
+    "MCP_MAX_BODY_BYTES": "Largest accepted request body in bytes (default 4 MiB); larger gets 413.",
+    "MCP_ALLOWED_ORIGINS": "Comma-separated browser origins allowed to call; any other Origin gets 403.",
+    "MCP_REQUEST_TIMEOUT_S": "Deadline for one request when no Lambda context says otherwise (default 25).",
+    "MCP_DEADLINE_MARGIN_S": "Kept free before Lambda's own timeout to answer with an error (default 1.0).",
+    "MCP_API_BASE_PATH": "Path prefix to strip before routing (custom-domain base path mapping).",
+    "MCP_REQUEST_STATE_KEYS": "Local only: comma-separated requestState sealing keys, newest first.",
+}
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _csv(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in environ.get(name, "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the transport needs to serve one request. Immutable once built."""
+
+    path: str = "/mcp"
+    max_body_bytes: int = 4 * MIB
+    allowed_origins: tuple[str, ...] = ()
+    request_timeout_s: float = 25.0
+    deadline_margin_s: float = 1.0
+    api_base_path: str = ""
+    #: Keys that seal 2026-07-28 `requestState`, newest first. Empty means a
+    #: process-local key: fine on one process, wrong on Lambda (see README).
+    request_state_keys: tuple[bytes, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse settings from `environ` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        path = env.get("MCP_PATH", "/mcp").strip() or "/mcp"
+        if not path.startswith("/"):
+            raise ConfigurationError(f"MCP_PATH must start with '/', got {path!r}")
+        base = env.get("MCP_API_BASE_PATH", "").strip().rstrip("/")
+        if base and not base.startswith("/"):
+            base = "/" + base
+        return cls(
+            path=path,
+            max_body_bytes=_int(env, "MCP_MAX_BODY_BYTES", 4 * MIB),
+            allowed_origins=_csv(env, "MCP_ALLOWED_ORIGINS"),
+            request_timeout_s=_float(env, "MCP_REQUEST_TIMEOUT_S", 25.0),
+            deadline_margin_s=_float(env, "MCP_DEADLINE_MARGIN_S", 1.0),
+            api_base_path=base,
+            request_state_keys=tuple(k.encode() for k in _csv(env, "MCP_REQUEST_STATE_KEYS")),
+        )

@@ -1,0 +1,66 @@
+"""The project's exception tree, in one place.
+
+    AppError
+    ├── ConfigurationError      bad or missing configuration; fatal at start-up
+    ├── SecretUnavailable       a secret store could not be read (-> 503, fail closed)
+    ├── AuthError               the caller is not let in
+    │   ├── Unauthenticated     no or bad credentials (-> 401)
+    │   └── Forbidden           known caller, missing scope (-> 403)
+    └── DomainError             a tool's business rule said no (-> isError result)
+        ├── NotFound
+        ├── Conflict            stale version, duplicate
+        └── InvalidInput        a value the schema allowed but the rule does not
+
+Transport-level refusals (bad JSON, wrong headers) are not exceptions: they are
+answered where they are found, in `app.wire`. Tool code raises `DomainError`
+subclasses; the SDK turns any exception raised by a tool into an `isError`
+result, and `app.tools_support.tool_errors` keeps their messages caller-safe.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigurationError(AppError):
+    """Configuration is missing or malformed. Raised at start-up, never per request."""
+
+
+class SecretUnavailable(AppError):
+    """A secret could not be fetched and no cached value exists."""
+
+
+class AuthError(AppError):
+    """The caller is not allowed in. `reason` is safe to show; it never names a secret."""
+
+    status = 401
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Unauthenticated(AuthError):
+    status = 401
+
+
+class Forbidden(AuthError):
+    status = 403
+
+
+class DomainError(AppError):
+    """A business rule refused the operation. The message goes to the caller as is."""
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    pass
+
+
+class InvalidInput(DomainError):
+    pass
