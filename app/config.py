@@ -21,9 +21,11 @@ ENV_DOC: dict[str, str] = {
     "MCP_PATH": "HTTP path of the MCP endpoint (default /mcp).",
     "MCP_MAX_BODY_BYTES": "Largest accepted request body in bytes (default 4 MiB); larger gets 413.",
     "MCP_ALLOWED_ORIGINS": "Comma-separated browser origins allowed to call; any other Origin gets 403.",
+    "MCP_ALLOWED_HOSTS": "Comma-separated Host names accepted (DNS-rebinding guard); empty disables the check.",
     "MCP_REQUEST_TIMEOUT_S": "Deadline for one request when no Lambda context says otherwise (default 25).",
     "MCP_DEADLINE_MARGIN_S": "Kept free before Lambda's own timeout to answer with an error (default 1.0).",
     "MCP_API_BASE_PATH": "Path prefix to strip before routing (custom-domain base path mapping).",
+    "MCP_OTEL": "true keeps the SDK's OpenTelemetry span per request (off: no tracer is configured on Lambda).",
     "MCP_REQUEST_STATE_KEYS": "Local only: comma-separated requestState sealing keys, newest first.",
 }
 
@@ -65,9 +67,15 @@ class Settings:
     path: str = "/mcp"
     max_body_bytes: int = 4 * MIB
     allowed_origins: tuple[str, ...] = ()
+    #: Host names the Host header may carry. Empty (the Lambda default) disables
+    #: the check: API Gateway already routes only its own domains here.
+    allowed_hosts: tuple[str, ...] = ()
     request_timeout_s: float = 25.0
     deadline_margin_s: float = 1.0
     api_base_path: str = ""
+    #: Keep the SDK's per-request OpenTelemetry middleware. Off by default:
+    #: with no tracer provider its spans are no-ops that cost ~15 µs a request.
+    otel: bool = False
     #: Keys that seal 2026-07-28 `requestState`, newest first. Empty means a
     #: process-local key: fine on one process, wrong on Lambda (see README).
     request_state_keys: tuple[bytes, ...] = field(default=(), repr=False)
@@ -86,8 +94,10 @@ class Settings:
             path=path,
             max_body_bytes=_int(env, "MCP_MAX_BODY_BYTES", 4 * MIB),
             allowed_origins=_csv(env, "MCP_ALLOWED_ORIGINS"),
+            allowed_hosts=_csv(env, "MCP_ALLOWED_HOSTS"),
             request_timeout_s=_float(env, "MCP_REQUEST_TIMEOUT_S", 25.0),
             deadline_margin_s=_float(env, "MCP_DEADLINE_MARGIN_S", 1.0),
             api_base_path=base,
+            otel=env.get("MCP_OTEL", "").strip().lower() in ("1", "true", "yes"),
             request_state_keys=tuple(k.encode() for k in _csv(env, "MCP_REQUEST_STATE_KEYS")),
         )

@@ -1,0 +1,96 @@
+"""Public factory: any `MCPServer` becomes a stateless ASGI app.
+
+    from mcp.server.mcpserver import MCPServer
+    from app import create_asgi_app
+
+    server = MCPServer("my-server")
+
+    @server.tool()
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    app = create_asgi_app(server)          # serve with uvicorn, or wrap for Lambda
+
+The app is plain Starlette: the MCP endpoint is one route; other routes
+(metadata documents, health) sit beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server._otel import OpenTelemetryMiddleware
+from mcp.server.lowlevel.server import Server
+from mcp.server.mcpserver import MCPServer
+from mcp_types import EmptyResult, SetLevelRequestParams
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+
+from app.config import Settings
+from app.endpoint import McpEndpoint
+
+
+def lowlevel_server(server: MCPServer[Any] | Server[Any]) -> Server[Any]:
+    """The SDK's protocol-level `Server` behind an `MCPServer`.
+
+    `MCPServer` has no public accessor for it; the SDK's own transports read
+    the same attribute. Kept to this one function so an SDK change breaks one line.
+    """
+    if isinstance(server, Server):
+        return server
+    return server._lowlevel_server  # noqa: SLF001
+
+
+async def _acknowledge_set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+    """Handshake-era `logging/setLevel`, statelessly: acknowledged without effect.
+
+    The level is per-connection state and there is no connection: the next
+    request may land on another instance. Log notifications a handler emits
+    go out on that request's own response at every level.
+    """
+    return EmptyResult()
+
+
+def create_asgi_app(
+    server: MCPServer[Any] | Server[Any],
+    settings: Settings | None = None,
+    *,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """Wrap `server` into a Starlette app serving MCP statelessly at `settings.path`.
+
+    The server is adapted once, here, to what a stateless endpoint can honour:
+    no `subscriptions/listen`, an acknowledging `logging/setLevel`, and no
+    per-request OpenTelemetry span unless `settings.otel`.
+    """
+    settings = settings or Settings.from_env()
+    core = lowlevel_server(server)
+    if not settings.otel:
+        # The SDK installs an OpenTelemetry span per request; without a tracer
+        # provider it only costs time. Tracing on Lambda goes through X-Ray.
+        core.middleware[:] = [m for m in core.middleware if not isinstance(m, OpenTelemetryMiddleware)]
+    # `subscriptions/listen` needs a response stream that outlives its request
+    # and an event bus shared by every instance; neither exists here. Without
+    # the handler the SDK stops advertising listChanged/subscribe at 2026-07-28,
+    # so clients know to poll rather than wait for notifications.
+    core._request_handlers.pop("subscriptions/listen", None)  # noqa: SLF001 - the SDK has no public removal
+    if core.get_request_handler("logging/setLevel") is None:
+        core.add_request_handler("logging/setLevel", SetLevelRequestParams, _acknowledge_set_level)
+    endpoint = McpEndpoint(core, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Only runs under servers that drive ASGI lifespan (uvicorn); Lambda
+        # keeps it off and the endpoint enters the server lifespan lazily.
+        try:
+            yield
+        finally:
+            await endpoint.aclose()
+
+    routes: list[BaseRoute] = [Route(settings.path, endpoint)]
+    routes.extend(extra_routes)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.mcp_endpoint = endpoint
+    return app

@@ -1,0 +1,40 @@
+"""Access control: who may call this MCP server.
+
+Public API (what the transport and the local runner use):
+
+    AuthSettings.from_env(environ)               parse once at start
+    protect(app, settings, auth) -> ASGIApp      CORS(AccessControl(app))
+    build_request_state_security(auth)           RequestStateSecurity | None
+    dev_key_banner(auth, url) -> str             local runner prints it
+
+Names resolve lazily (PEP 562) so `python -m app.auth.keygen` and the pure
+modules do not import starlette, boto3 or the MCP SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.auth.config import AuthSettings
+    from app.auth.dev import dev_key_banner
+    from app.auth.middleware import protect
+    from app.auth.request_state import build_request_state_security
+
+__all__ = ["AuthSettings", "build_request_state_security", "dev_key_banner", "protect"]
+
+_WHERE = {
+    "AuthSettings": "app.auth.config",
+    "protect": "app.auth.middleware",
+    "build_request_state_security": "app.auth.request_state",
+    "dev_key_banner": "app.auth.dev",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'app.auth' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,238 @@
+"""Deciding who is calling: Authorization header -> Principal, or an AuthError.
+
+Hot path (API key, warm cache): one regex over the header value, one sha256,
+one dict lookup, one `compare_digest`, a clock read. No I/O, no allocation
+beyond the digest, no log formatting. Slow paths (first load, TTL expiry, a
+rate-limited forced refresh on an unknown key or kid) run the blocking fetch
+in a worker thread so an async server keeps serving meanwhile.
+
+Failure mapping: no header -> MissingCredentials (401); anything presented
+and refused -> InvalidCredentials (401, error="invalid_token"); missing
+scopes -> InsufficientScope (403); secret store / JWKS unreachable with
+nothing cached -> SecretUnavailable (503). Nothing here falls open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, Protocol
+
+import anyio.to_thread
+
+from app.auth.cache import Clock, RefreshingCache
+from app.auth.config import AuthSettings
+from app.auth.errors import InsufficientScope, InvalidCredentials, MissingCredentials
+from app.auth.jwks import JwksLoader, SigningKey
+from app.auth.jwt_verify import JwtPolicy, principal_from_claims, read_header, verify_token
+from app.auth.keyring import KEY_PREFIX_BYTES, KeyRing, key_id_of, parse_key_ring
+from app.auth.ssm import FileLoader, SSMLoader, make_ssm_provider
+from app.config import Settings
+from app.principal import LOCAL_DEVELOPER, Principal
+
+logger = logging.getLogger(__name__)
+
+#: Longest credential considered. Cognito tokens are ~1-4 kB; anything far
+#: larger is refused before any parsing (a 100 kB header costs one len()).
+MAX_CREDENTIAL_BYTES = 8192
+# RFC 6750 b64token: also refuses spaces, commas (API Gateway joins duplicate
+# headers with ","), control characters and every non-ASCII byte.
+_B64TOKEN = re.compile(rb"[A-Za-z0-9\-._~+/]+=*")
+
+DEV_PRINCIPAL = Principal(id="local-dev-key", kind="local", name="local development key")
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
+        """The caller for this request, or raise an `app.errors.AuthError` / `SecretUnavailable`."""
+        ...
+
+
+def parse_bearer(value: bytes | None) -> bytes:
+    """The token of a `Bearer` Authorization header value (raw bytes)."""
+    if value is None:
+        raise MissingCredentials("missing credentials")
+    if len(value) > MAX_CREDENTIAL_BYTES + 64:
+        raise InvalidCredentials("credentials too large")
+    value = value.strip(b" \t")
+    if value[:7].lower() != b"bearer " and value.lower() != b"bearer":
+        raise InvalidCredentials("unsupported authorization scheme")
+    token = value[7:].lstrip(b" ")
+    if not token:
+        raise InvalidCredentials("empty token")
+    if len(token) > MAX_CREDENTIAL_BYTES or not _B64TOKEN.fullmatch(token):
+        raise InvalidCredentials("malformed token")
+    return token
+
+
+def _authorizer_claims(scope: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Claims an API Gateway HTTP API JWT authorizer put in the Lambda event (via Mangum)."""
+    event = scope.get("aws.event")
+    try:
+        claims = event["requestContext"]["authorizer"]["jwt"]["claims"]  # type: ignore[index]
+    except (KeyError, TypeError, IndexError):
+        return None
+    return claims if isinstance(claims, Mapping) else None
+
+
+class JwtAuthenticator:
+    """Access tokens against a cached JWKS (unknown kid: rate-limited refetch)."""
+
+    def __init__(self, jwks: RefreshingCache[dict[str, SigningKey]], policy: JwtPolicy, clock: Clock = time.time):
+        self.jwks = jwks
+        self._policy = policy
+        self._clock = clock
+
+    async def verify(self, token: bytes) -> Principal:
+        # Header first: alg none / HS256 / no kid never cost a JWKS fetch.
+        alg, kid = read_header(token)
+        keys = self.jwks.peek()
+        if keys is None:
+            keys = await anyio.to_thread.run_sync(self.jwks.get)
+        key = keys.get(kid)
+        if key is None and self.jwks.can_force():
+            keys = await anyio.to_thread.run_sync(partial(self.jwks.get, force=True))
+            key = keys.get(kid)
+        if key is None:
+            raise InvalidCredentials("unknown signing key")
+        return principal_from_claims(verify_token(token, alg, key, self._policy, self._clock()))
+
+
+class CredentialAuthenticator:
+    """API keys (SSM / file ring, local dev key) and/or OAuth access tokens."""
+
+    def __init__(
+        self,
+        *,
+        key_ring: RefreshingCache[KeyRing] | None = None,
+        dev_key: str | None = None,
+        jwt_auth: JwtAuthenticator | None = None,
+        required_scopes: tuple[str, ...] = (),
+        trust_authorizer: bool = False,
+        issuer: str | None = None,
+        wall_clock: Clock = time.time,
+    ) -> None:
+        self.key_ring = key_ring
+        self.jwt_auth = jwt_auth
+        # Only the digest is kept; the plain dev key stays in AuthSettings.
+        self._dev_digest = hashlib.sha256(dev_key.encode("ascii")).digest() if dev_key else None
+        self._required = frozenset(required_scopes)
+        self._required_sorted = tuple(sorted(self._required))
+        self._trust_authorizer = trust_authorizer
+        self._issuer = issuer
+        self._wall = wall_clock
+
+    async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
+        principal: Principal | None = None
+        if self._trust_authorizer:
+            claims = _authorizer_claims(scope)
+            if claims is not None:
+                if self._issuer is not None and claims.get("iss", self._issuer) != self._issuer:
+                    raise InvalidCredentials("token issuer not accepted")
+                principal = principal_from_claims(claims)
+        if principal is None:
+            principal = await self._verify(parse_bearer(authorization))
+        if self._required and not self._required <= principal.scopes:
+            logger.info(
+                "caller lacks required scopes",
+                extra={"principal_id": principal.id, "principal_kind": principal.kind, "reason": "insufficient_scope"},
+            )
+            raise InsufficientScope("insufficient scope", self._required_sorted)
+        return principal
+
+    async def _verify(self, token: bytes) -> Principal:
+        is_key = token.startswith(KEY_PREFIX_BYTES)
+        if self._dev_digest is not None or (is_key and self.key_ring is not None):
+            digest = hashlib.sha256(token).digest()
+            if self._dev_digest is not None and hmac.compare_digest(digest, self._dev_digest):
+                return DEV_PRINCIPAL
+            if is_key and self.key_ring is not None:
+                return await self._verify_key(token, digest)
+        if self.jwt_auth is not None and token.count(b".") == 2:
+            return await self.jwt_auth.verify(token)
+        raise InvalidCredentials("invalid credentials")
+
+    async def _verify_key(self, token: bytes, digest: bytes) -> Principal:
+        ring_cache = self.key_ring
+        assert ring_cache is not None
+        ring = ring_cache.peek()
+        if ring is None:
+            ring = await anyio.to_thread.run_sync(ring_cache.get)
+        now = self._wall()
+        entry, reason = ring.verify(token, digest, now)
+        if entry is None and ring_cache.can_force():
+            # A key added to the ring a moment ago must work at once; the
+            # cache's rate limit keeps a flood of bad keys off SSM.
+            ring = await anyio.to_thread.run_sync(partial(ring_cache.get, force=True))
+            entry, reason = ring.verify(token, digest, now)
+        if entry is None:
+            logger.info("API key refused", extra={"key_id": key_id_of(token), "reason": reason})
+            raise InvalidCredentials("invalid API key")
+        return entry.principal
+
+
+class NoAuthenticator:
+    """MCP_AUTH_MODE=none (local development only): everyone is the local developer."""
+
+    async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
+        return LOCAL_DEVELOPER
+
+
+def build_authenticator(
+    auth: AuthSettings,
+    settings: Settings,
+    *,
+    ssm_provider: Any = None,
+    jwks_loader: Callable[[], dict[str, SigningKey]] | None = None,
+    clock: Clock = time.monotonic,
+    wall_clock: Clock = time.time,
+) -> Authenticator:
+    """Build once per process. `ssm_provider`, `jwks_loader` and clocks are test seams."""
+    if auth.mode == "none":
+        return NoAuthenticator()
+    key_ring: RefreshingCache[KeyRing] | None = None
+    if auth.api_keys_enabled:
+        loader: Callable[[], KeyRing] | None = None
+        label = ""
+        if auth.api_keys_param:
+            provider = ssm_provider if ssm_provider is not None else make_ssm_provider(auth.fetch_timeout_s)
+            loader = SSMLoader(provider, auth.api_keys_param, parse_key_ring, max_age=auth.secret_ttl_s)
+            label = f"ssm:{auth.api_keys_param}"
+        elif auth.api_keys_file:
+            loader = FileLoader(auth.api_keys_file, parse_key_ring)
+            label = f"file:{auth.api_keys_file}"
+        if loader is not None:
+            key_ring = RefreshingCache(
+                loader, label=label, ttl=auth.secret_ttl_s, min_interval=auth.refresh_min_interval_s, clock=clock
+            )
+    jwt_auth: JwtAuthenticator | None = None
+    if auth.oauth_enabled:
+        assert auth.oauth_issuer is not None and auth.oauth_jwks_url is not None
+        policy = JwtPolicy(
+            issuer=auth.oauth_issuer,
+            audiences=frozenset(auth.audiences_for(settings.path)),
+            audience_claim=auth.oauth_audience_claim,
+            leeway=auth.oauth_leeway_s,
+        )
+        jwks = RefreshingCache(
+            jwks_loader or JwksLoader(auth.oauth_jwks_url, auth.fetch_timeout_s),
+            label=f"jwks:{auth.oauth_jwks_url}",
+            ttl=auth.oauth_jwks_ttl_s,
+            min_interval=auth.refresh_min_interval_s,
+            clock=clock,
+        )
+        jwt_auth = JwtAuthenticator(jwks, policy, clock=wall_clock)
+    return CredentialAuthenticator(
+        key_ring=key_ring,
+        dev_key=auth.dev_api_key if auth.api_keys_enabled else None,
+        jwt_auth=jwt_auth,
+        required_scopes=auth.required_scopes,
+        trust_authorizer=auth.trust_api_gateway_authorizer,
+        issuer=auth.oauth_issuer,
+        wall_clock=wall_clock,
+    )

@@ -1,0 +1,102 @@
+"""Mint an API key (or a requestState sealing secret) for an operator.
+
+    python -m app.auth.keygen [--name N] [--scopes a,b] [--expires ISO] [--param NAME]
+    python -m app.auth.keygen --request-state-key [--param NAME]
+
+Prints the key once to stdout (for the operator to hand over) and the ring
+entry to merge, which holds only the key's sha256. Nothing is written
+anywhere and nothing is logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shlex
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from app.auth.keyring import digest_hex, generate_key, parse_expiry
+
+DEFAULT_KEYS_PARAM = "/mcp/api-keys"
+DEFAULT_STATE_PARAM = "/mcp/request-state-keys"
+
+
+def ring_entry(
+    key: str, key_id: str, *, name: str | None = None, scopes: Sequence[str] = (), expires: str | None = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"sha256": digest_hex(key)}
+    if name:
+        entry["name"] = name
+    if scopes:
+        entry["scopes"] = list(scopes)
+    if expires:
+        entry["expires"] = expires
+    return {key_id: entry}
+
+
+def _api_key(args: argparse.Namespace, out: TextIO) -> None:
+    expires = args.expires
+    if expires is not None:
+        try:
+            moment = datetime.fromtimestamp(parse_expiry(expires), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise SystemExit("--expires must be ISO-8601 (e.g. 2026-12-31T00:00:00Z) or epoch seconds") from None
+        expires = moment.isoformat().replace("+00:00", "Z")
+    scopes = [s.strip() for s in (args.scopes or "").split(",") if s.strip()]
+    key_id, key = generate_key()
+    entry = json.dumps(ring_entry(key, key_id, name=args.name, scopes=scopes, expires=expires))
+    param = shlex.quote(args.param)
+    print("New API key (shown once; give it to the agent, store it nowhere else):", file=out)
+    print(f"  {key}", file=out)
+    print("", file=out)
+    print("Ring entry to merge into the key ring JSON (holds only a hash):", file=out)
+    print(f"  {entry}", file=out)
+    print("", file=out)
+    print("Merge it into the SSM parameter (a running function sees it at once):", file=out)
+    print(
+        f"  aws ssm get-parameter --name {param} --with-decryption --query Parameter.Value --output text > ring.json",
+        file=out,
+    )
+    print(f"  jq -c --argjson e {shlex.quote(entry)} '. + $e' ring.json > ring.new.json", file=out)
+    print(f"  aws ssm put-parameter --name {param} --type SecureString --overwrite --value file://ring.new.json", file=out)
+    print("  rm ring.json ring.new.json", file=out)
+    print("First key of a new ring:", file=out)
+    print(f"  aws ssm put-parameter --name {param} --type SecureString --value {shlex.quote(entry)}", file=out)
+
+
+def _request_state_key(args: argparse.Namespace, out: TextIO) -> None:
+    secret = secrets.token_hex(32)
+    param = shlex.quote(args.param)
+    print("New requestState sealing secret (32 random bytes, hex):", file=out)
+    print(f"  {secret}", file=out)
+    print("", file=out)
+    print("First ring:", file=out)
+    value = json.dumps({"current": secret})
+    print(f"  aws ssm put-parameter --name {param} --type SecureString --value {shlex.quote(value)}", file=out)
+    print("Rotation: see README (current -> previous with previous_valid_until).", file=out)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.auth.keygen", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--name", help="human-readable name of the key's holder")
+    parser.add_argument("--scopes", help="comma-separated scopes granted to the key")
+    parser.add_argument("--expires", help="expiry, ISO-8601 (naive = UTC) or epoch seconds")
+    parser.add_argument("--param", help="SSM parameter name used in the printed commands")
+    parser.add_argument("--request-state-key", action="store_true", help="mint a requestState sealing secret instead")
+    args = parser.parse_args(argv)
+    stream = out if out is not None else sys.stdout
+    if args.request_state_key:
+        args.param = args.param or DEFAULT_STATE_PARAM
+        _request_state_key(args, stream)
+    else:
+        args.param = args.param or DEFAULT_KEYS_PARAM
+        _api_key(args, stream)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,286 @@
+"""The access-control ASGI layer and `protect()`, the one entry point the transport calls.
+
+    protect(app) = CORSMiddleware( AccessControl( app ) )
+
+CORS is outermost so that 401/403/503 answers carry CORS headers too (a
+browser can only read a response, and its WWW-Authenticate, when they are
+there) and so that preflights are answered without credentials.
+
+`AccessControl` is pure ASGI (no BaseHTTPMiddleware: it buffers and adds a
+task per request). It serves the RFC 9728 metadata itself (GET/HEAD, no
+auth, only in an OAuth mode) and authenticates every other HTTP request:
+not only the MCP path, so a route added later is never public by accident.
+Preflights never reach it (CORSMiddleware answers them). WebSocket scopes
+are closed: this server has none, and an unauthenticated one must not pass.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+from typing import Any
+
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.auth.authn import Authenticator, build_authenticator
+from app.auth.config import AuthSettings, running_in_lambda
+from app.auth.errors import InsufficientScope, InvalidCredentials
+from app.auth.prm import external_base_url, metadata_url, prm_document, prm_paths, route_path
+from app.config import Settings
+from app.errors import AuthError, ConfigurationError, SecretUnavailable
+from app.principal import Principal, bound_principal
+
+logger = logging.getLogger(__name__)
+
+#: JSON-RPC error codes of transport-level refusals (server-defined range).
+AUTH_ERROR_CODE = -32001
+UNAVAILABLE_ERROR_CODE = -32000
+INTERNAL_ERROR_CODE = -32603
+
+CORS_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
+#: Headers a browser MCP client sends. Listed for documentation: "*" is what
+#: takes effect, because `Mcp-Param-<Name>` cannot be enumerated and
+#: CORSMiddleware has no prefix match; with "*" it mirrors the preflight's
+#: Access-Control-Request-Headers (Authorization included, which a literal
+#: "*" response would not cover). Origins stay restricted, which is what
+#: CORS protects; the headers a permitted page may send are not a secret.
+CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "MCP-Protocol-Version",
+    "Mcp-Method",
+    "Mcp-Name",
+    "Mcp-Session-Id",
+    "Last-Event-ID",
+    "Mcp-Param-*",
+    "*",
+)
+CORS_EXPOSE_HEADERS = ("Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate", "Retry-After")
+
+_MAX_SDK_USERS = 4096
+_UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
+
+
+def _quoted(value: str) -> str:
+    return '"' + _UNSAFE_IN_QUOTES.sub("", value) + '"'
+
+
+async def _send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _rpc_error(code: int, message: str) -> bytes:
+    return json.dumps(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}, separators=(",", ":")
+    ).encode()
+
+
+class AccessControl:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, settings: Settings, auth: AuthSettings) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self._mcp_path = settings.path
+        self._api_base_path = settings.api_base_path
+        self._public_url = auth.public_url
+        self._oauth = auth.oauth_enabled
+        self._prm_paths = prm_paths(settings.path) if auth.oauth_enabled else frozenset()
+        self._authorization_servers = auth.oauth_authorization_servers
+        self._scopes_supported = auth.oauth_scopes_supported
+        self._issuer = auth.oauth_issuer
+        self._retry_after = str(max(1, math.ceil(auth.refresh_min_interval_s))).encode()
+        # principal -> SDK user, so the SDK's access-token contextvar costs a
+        # dict lookup per request (bounded: cleared when full).
+        self._sdk_users: dict[Principal, AuthenticatedUser] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)  # lifespan
+            return
+        if self._prm_paths and route_path(scope, self._api_base_path) in self._prm_paths:
+            await self._serve_metadata(scope, send)
+            return
+
+        # Raw header pairs, so a duplicated Authorization header is visible.
+        authorization: bytes | None = None
+        count = 0
+        for name, value in scope["headers"]:
+            if len(name) == 13 and name.lower() == b"authorization":
+                authorization = value
+                count += 1
+        try:
+            if count > 1:
+                raise InvalidCredentials("multiple Authorization headers")
+            principal = await self.authenticator.authenticate(authorization, scope)
+        except AuthError as exc:
+            await self._deny(scope, send, exc, presented=authorization is not None)
+            return
+        except SecretUnavailable as exc:
+            logger.error("credential store unavailable; request refused", extra={"reason": str(exc), "status": 503})
+            await _send_json(
+                send,
+                503,
+                _rpc_error(UNAVAILABLE_ERROR_CODE, "Service unavailable: credentials cannot be checked right now"),
+                [(b"retry-after", self._retry_after)],
+            )
+            return
+        except Exception as exc:  # fail closed on any bug: never fall through to the app
+            logger.error("authentication error; request refused", extra={"error_type": type(exc).__name__})
+            await _send_json(send, 500, _rpc_error(INTERNAL_ERROR_CODE, "Internal error"), [])
+            return
+
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("caller authenticated", extra={"principal_id": principal.id, "principal_kind": principal.kind})
+        user = self._sdk_users.get(principal)
+        if user is None:
+            user = self._sdk_user(principal)
+        with bound_principal(principal):
+            token = auth_context_var.set(user)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                auth_context_var.reset(token)
+
+    def _sdk_user(self, principal: Principal) -> AuthenticatedUser:
+        """The SDK's view of the caller, so `requestState` is bound to it.
+
+        `principal_components` -> (client_id, iss, sub). The credential itself
+        is deliberately not passed (`token=""`): nothing downstream needs it,
+        and token passthrough is forbidden by the MCP authorization spec.
+        """
+        issuer = self._issuer if principal.kind == "oauth" else f"urn:mcp:{principal.kind}"
+        user = AuthenticatedUser(
+            AccessToken(
+                token="",
+                client_id=f"{principal.kind}:{principal.id}",
+                scopes=sorted(principal.scopes),
+                subject=principal.id,
+                claims={"iss": issuer},
+            )
+        )
+        if len(self._sdk_users) >= _MAX_SDK_USERS:
+            self._sdk_users.clear()
+        self._sdk_users[principal] = user
+        return user
+
+    def _base(self, scope: Scope) -> str:
+        return external_base_url(scope, public_url=self._public_url, api_base_path=self._api_base_path)
+
+    async def _deny(self, scope: Scope, send: Send, exc: AuthError, *, presented: bool) -> None:
+        params: list[str] = []
+        if isinstance(exc, InsufficientScope):
+            params += ['error="insufficient_scope"', f"scope={_quoted(' '.join(exc.required))}"]
+            status, message = 403, f"Forbidden: {exc.reason}"
+        else:
+            status, message = 401, f"Unauthorized: {exc.reason}"
+            if presented or isinstance(exc, InvalidCredentials):
+                params += ['error="invalid_token"', f"error_description={_quoted(exc.reason)}"]
+        if self._oauth:
+            params.insert(0, f"resource_metadata={_quoted(metadata_url(self._base(scope), self._mcp_path))}")
+        else:
+            params.insert(0, 'realm="mcp"')
+        logger.info(
+            "request refused",
+            extra={"status": status, "reason": exc.reason, "path": scope.get("path", "")[:200]},
+        )
+        challenge = ("Bearer " + ", ".join(params)).encode("latin-1")
+        await _send_json(send, status, _rpc_error(AUTH_ERROR_CODE, message), [(b"www-authenticate", challenge)])
+
+    async def _serve_metadata(self, scope: Scope, send: Send) -> None:
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [(b"allow", b"GET, HEAD"), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        base = self._base(scope)
+        document = prm_document(
+            base + self._mcp_path,
+            authorization_servers=self._authorization_servers,
+            scopes_supported=self._scopes_supported,
+        )
+        body = json.dumps(document, separators=(",", ":")).encode()
+        # A Host-derived document must not be cached and served to others.
+        cache = b"public, max-age=3600" if self._public_url else b"no-store"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", cache),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+def protect(
+    app: ASGIApp,
+    settings: Settings,
+    auth: AuthSettings,
+    *,
+    authenticator: Authenticator | None = None,
+) -> ASGIApp:
+    """Wrap the MCP ASGI app: CORS(AccessControl(app)). Call once per process, at start.
+
+    `authenticator` is a test seam; by default one is built from `auth`
+    (SSM provider, JWKS cache) here, once, never per request.
+    """
+    if auth.mode == "none":
+        if auth.in_lambda or running_in_lambda(os.environ):
+            raise ConfigurationError("MCP_AUTH_MODE=none is refused inside Lambda")
+        logger.warning(
+            "AUTHENTICATION IS DISABLED (MCP_AUTH_MODE=none): every caller is the local developer. "
+            "Local development only.",
+            extra={"auth_mode": "none"},
+        )
+    elif auth.dev_api_key is not None:
+        if auth.in_lambda or running_in_lambda(os.environ):
+            raise ConfigurationError("a development API key is refused inside Lambda")
+        logger.warning(
+            "a local development API key is accepted (not for production)",
+            extra={"auth_mode": auth.mode, "generated": auth.dev_api_key_generated},
+        )
+    if authenticator is None:
+        authenticator = build_authenticator(auth, settings)
+    logger.info("access control enabled", extra={"auth_mode": auth.mode})
+    guarded = AccessControl(app, authenticator, settings, auth)
+    return CORSMiddleware(
+        guarded,
+        allow_origins=settings.allowed_origins,
+        allow_methods=CORS_METHODS,
+        allow_headers=CORS_ALLOW_HEADERS,
+        expose_headers=CORS_EXPOSE_HEADERS,
+        allow_credentials=False,
+        max_age=600,
+    )

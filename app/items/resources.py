@@ -1,0 +1,60 @@
+"""The `items://` resources: one item as JSON, and the caller's usage.
+
+Sync for the same reason as the tools (see `tools.py`): the SDK reads a sync
+resource in a worker thread with the request's context copied in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from app.items import model
+from app.items.edge import resource_errors
+from app.items.schemas import ItemOut
+from app.items.service import ItemService
+from app.principal import current_principal
+
+ITEM_TEMPLATE = "items://{id}"
+USAGE_URI = "items://me/usage"
+
+
+def register_item_resources(server: MCPServer[Any], service: Callable[[], ItemService]) -> None:
+    @server.resource(
+        ITEM_TEMPLATE,
+        name="item",
+        title="An item",
+        description="One of your items, as the JSON items_get returns.",
+        mime_type="application/json",
+    )
+    @resource_errors
+    def read_item(id: str) -> str:  # noqa: A002 - the template variable agents see
+        return ItemOut.of(service().get(current_principal(), id)).model_dump_json(indent=2)
+
+    @server.resource(
+        USAGE_URI,
+        name="item-usage",
+        title="Your item store",
+        description="What the item store offers, its limits, and how many items you hold.",
+        mime_type="application/json",
+    )
+    @resource_errors
+    def read_usage() -> str:
+        principal = current_principal()
+        usage = {
+            "principal": {"id": principal.id, "name": principal.name, "kind": principal.kind},
+            "items": service().count(principal),
+            "about": "A private, durable store of notes and records. Tools: items_add, items_get, "
+            "items_search, items_list, items_update, items_delete. Read one item as items://<id>.",
+            "limits": {
+                "title_max_chars": model.TITLE_MAX_CHARS,
+                "body_max_bytes": model.BODY_MAX_BYTES,
+                "tags_max": model.TAGS_MAX,
+                "tag_max_chars": model.TAG_MAX_CHARS,
+                "page_limit_max": model.PAGE_LIMIT_MAX,
+            },
+        }
+        return json.dumps(usage, indent=2)

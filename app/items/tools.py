@@ -1,0 +1,173 @@
+"""The item tools: registration and thin typed wrappers, nothing else.
+
+Each tool reads the caller from `current_principal()`, calls one service
+method and converts the result. Constraints live in the parameter types
+(`schemas.py`), rules in the domain (`model.py`, `service.py`), error
+translation in `edge.py`.
+
+Why the tools are sync: the service and both adapters block (boto3,
+sqlite3). The SDK runs a sync tool in a worker thread and copies the
+request's context variables into it, so the event loop stays free and
+`current_principal()` still sees the caller. An async tool would have to
+make the same `anyio.to_thread.run_sync` call by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+
+from app.items.completions import CompleteItems, make_item_completer
+from app.items.edge import tool_errors
+from app.items.prompts import register_item_prompts
+from app.items.resources import register_item_resources
+from app.items.schemas import (
+    AddOut,
+    Body,
+    Cursor,
+    DeleteOut,
+    ExpectedVersion,
+    FilterTags,
+    IdempotencyKey,
+    ItemId,
+    ItemOut,
+    ItemPageOut,
+    ItemSummary,
+    Limit,
+    NewBody,
+    NewTags,
+    NewTitle,
+    OptionalExpectedVersion,
+    SearchText,
+    SortOrder,
+    Tags,
+    Title,
+)
+from app.items.service import ItemPage, ItemService
+from app.principal import current_principal
+
+ServiceProvider = Callable[[], ItemService]
+"""Returns the process-wide service; called per request, so it may build lazily."""
+
+
+def _annotations(title: str, *, read_only: bool, destructive: bool = False, idempotent: bool) -> ToolAnnotations:
+    # open_world_hint=False: the tools touch only the caller's own item store.
+    return ToolAnnotations(
+        title=title,
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
+def _page(page: ItemPage) -> ItemPageOut:
+    return ItemPageOut(items=[ItemSummary.of(item) for item in page.items], next_cursor=page.next_cursor)
+
+
+def register_item_tools(server: MCPServer[Any], service_provider: ServiceProvider) -> CompleteItems:
+    """Register the item tools, the `items://` resources and the `summarize_items` prompt.
+
+    Returns `complete_items(ref, argument, context)`, the item store's share of
+    `completion/complete`. An MCPServer holds exactly one completion handler,
+    so this function does not install one; the app's handler delegates:
+
+        complete_items = register_item_tools(server, provider)
+
+        @server.completion()
+        async def complete(ref, argument, context):
+            return await complete_items(ref, argument, context)  # None: not an item argument
+
+    Chain further delegates with `or`-style fallbacks: each returns None for
+    references it does not own.
+    """
+    _register_tools(server, service_provider)
+    register_item_resources(server, service_provider)
+    register_item_prompts(server, service_provider)
+    return make_item_completer(service_provider)
+
+
+def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
+    @server.tool(name="items_add", annotations=_annotations("Add an item", read_only=False, idempotent=False))
+    @tool_errors
+    def items_add(
+        title: Title, body: Body = "", tags: Tags = None, idempotency_key: IdempotencyKey = None
+    ) -> AddOut:
+        """Store a new note or record (title, body, tags) in your private item store.
+
+        Returns the item with its id and version. Pass an idempotency_key when
+        you might retry: a repeat with the same key returns the first result
+        (created=false) instead of adding a duplicate; reusing a key for
+        different content is refused.
+        """
+        outcome = service().add(current_principal(), title, body, tags or (), idempotency_key)
+        return AddOut(item=ItemOut.of(outcome.item), created=outcome.created)
+
+    @server.tool(name="items_get", annotations=_annotations("Read an item", read_only=True, idempotent=True))
+    @tool_errors
+    def items_get(id: ItemId) -> ItemOut:  # noqa: A002 - "id" is the name agents see
+        """Read one of your items in full, including its current version."""
+        return ItemOut.of(service().get(current_principal(), id))
+
+    @server.tool(name="items_search", annotations=_annotations("Search items", read_only=True, idempotent=True))
+    @tool_errors
+    def items_search(
+        text: SearchText = None,
+        tags: FilterTags = None,
+        order: SortOrder = "newest",
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ItemPageOut:
+        """Find your items whose title or body contains `text` (case-insensitive)
+        and that carry every tag in `tags`. Give text, tags or both.
+
+        Bodies are cut to a snippet; use items_get for the whole item. A page
+        may hold fewer than `limit` items while next_cursor is set (each call
+        examines a bounded number of items): keep paging until next_cursor is null.
+        """
+        page = service().search(current_principal(), text=text, tags=tags, order=order, limit=limit, cursor=cursor)
+        return _page(page)
+
+    @server.tool(name="items_list", annotations=_annotations("List items", read_only=True, idempotent=True))
+    @tool_errors
+    def items_list(order: SortOrder = "newest", limit: Limit = 20, cursor: Cursor = None) -> ItemPageOut:
+        """List your items page by page in creation order. Bodies are cut to a
+        snippet; use items_get for the whole item. Pass next_cursor back as
+        cursor for the next page; it is null on the last one."""
+        return _page(service().list_items(current_principal(), order=order, limit=limit, cursor=cursor))
+
+    @server.tool(
+        name="items_update",
+        annotations=_annotations("Update an item", read_only=False, destructive=True, idempotent=True),
+    )
+    @tool_errors
+    def items_update(
+        id: ItemId,  # noqa: A002
+        expected_version: ExpectedVersion,
+        title: NewTitle = None,
+        body: NewBody = None,
+        tags: NewTags = None,
+    ) -> ItemOut:
+        """Change the title, body and/or tags of one of your items.
+
+        Send the version you last read as expected_version. If the item changed
+        since, nothing is written and you get a conflict: read it again with
+        items_get, reapply your change and retry. Returns the item with its new version.
+        """
+        return ItemOut.of(
+            service().update(current_principal(), id, expected_version, title=title, body=body, tags=tags)
+        )
+
+    @server.tool(
+        name="items_delete",
+        annotations=_annotations("Delete an item", read_only=False, destructive=True, idempotent=True),
+    )
+    @tool_errors
+    def items_delete(id: ItemId, expected_version: OptionalExpectedVersion = None) -> DeleteOut:  # noqa: A002
+        """Delete one of your items for good. With expected_version, only if it
+        has not changed since you read it."""
+        service().delete(current_principal(), id, expected_version)
+        return DeleteOut(id=id, deleted=True)

@@ -1,0 +1,79 @@
+"""Public factory: any `MCPServer` becomes a Lambda handler behind API Gateway.
+
+    handler = create_lambda_handler(server)   # in handler.py, at import time
+
+Serves API Gateway HTTP API (payload v2), REST API (v1), Lambda Function URLs
+and ALB, through Mangum with the ASGI lifespan off (it would otherwise run on
+every invocation). The app is built once per execution environment.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from mangum import Mangum
+from mcp.server.lowlevel.server import Server
+from mcp.server.mcpserver import MCPServer
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.asgi import create_asgi_app
+from app.config import Settings
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class StripStage:
+    """Route `/{stage}/mcp` like `/mcp`, and tell the app its external prefix.
+
+    A REST API's `requestContext.path` and an HTTP API with a named stage put
+    the stage in the path Mangum hands over; a custom domain's base-path
+    mapping adds its own prefix. The prefix moves to `root_path`, where
+    URL-building code (the protected-resource metadata) finds it.
+    """
+
+    def __init__(self, app: ASGIApp, base_path: str = "") -> None:
+        self.app = app
+        self.base_path = base_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            prefix = ""
+            if self.base_path and path.startswith(self.base_path + "/"):
+                prefix = self.base_path
+            else:
+                stage = (scope.get("aws.event") or {}).get("requestContext", {}).get("stage")
+                if stage and stage != "$default" and path.startswith(f"/{stage}/"):
+                    prefix = f"/{stage}"
+            if prefix:
+                scope = dict(scope)
+                scope["path"] = path[len(prefix) :]
+                scope["root_path"] = scope.get("root_path", "") + prefix
+            elif self.base_path:
+                scope = dict(scope)
+                scope["root_path"] = scope.get("root_path", "") + self.base_path
+        await self.app(scope, receive, send)
+
+
+def create_lambda_handler(
+    server: MCPServer[Any] | Server[Any],
+    settings: Settings | None = None,
+    *,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+) -> LambdaHandler:
+    """Wrap `server` into a `handler(event, context)` for Lambda.
+
+    `wrap` lets the caller put middleware (auth, CORS) around the app.
+    """
+    settings = settings or Settings.from_env()
+    app: ASGIApp = create_asgi_app(server, settings)
+    if wrap is not None:
+        app = wrap(app)
+    app = StripStage(app, settings.api_base_path)
+    with warnings.catch_warnings():
+        # Mangum 0.22 calls asyncio.get_event_loop(), deprecated on 3.12+ outside a loop.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="mangum")
+        warnings.filterwarnings("ignore", message=".*no current event loop.*", category=DeprecationWarning)
+        return Mangum(app, lifespan="off")
