@@ -17,14 +17,16 @@ The app is plain Starlette: the MCP endpoint is one route; other routes
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
-from mcp_types import EmptyResult, SetLevelRequestParams
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, EmptyResult, SetLevelRequestParams
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
@@ -53,6 +55,26 @@ async def _acknowledge_set_level(ctx: Any, params: SetLevelRequestParams) -> Emp
     return EmptyResult()
 
 
+class UnknownToolGuard:
+    """`tools/call` of a tool that does not exist is a protocol error (-32602), not a tool result.
+
+    MCPServer answers it with an `isError` result; the MCP spec (2025-11-25,
+    "Error Handling") lists unknown tools among protocol errors. Invalid
+    *arguments* stay tool execution errors, as that revision says, so a model
+    can read the message and correct itself.
+    """
+
+    def __init__(self, lookup: Callable[[str], Any]) -> None:
+        self._lookup = lookup
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "tools/call" and ctx.params:
+            name = ctx.params.get("name")
+            if isinstance(name, str) and self._lookup(name) is None:
+                raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}", data={"name": name})
+        return await call_next(ctx)
+
+
 def create_asgi_app(
     server: MCPServer[Any] | Server[Any],
     settings: Settings | None = None,
@@ -76,6 +98,8 @@ def create_asgi_app(
     # the handler the SDK stops advertising listChanged/subscribe at 2026-07-28,
     # so clients know to poll rather than wait for notifications.
     core._request_handlers.pop("subscriptions/listen", None)  # noqa: SLF001 - the SDK has no public removal
+    if core.get_tool_input_schema is not None and not any(isinstance(m, UnknownToolGuard) for m in core.middleware):
+        core.middleware.append(UnknownToolGuard(core.get_tool_input_schema))
     if core.get_request_handler("logging/setLevel") is None:
         core.add_request_handler("logging/setLevel", SetLevelRequestParams, _acknowledge_set_level)
     endpoint = McpEndpoint(core, settings)

@@ -1,0 +1,58 @@
+# Everything a fresh machine needs is installed by these targets: a Python
+# venv (on the Lambda runtime's Python when pyenv has it), the Python
+# packages, and Node 22 + the MCP conformance harnesses + TypeScript SDK
+# clients from the npm registry (tests/js). `make run` and `make test` are
+# the two commands in the README.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.13: develop and test on it when available.
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3 2>/dev/null | tail -1 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+JS := tests/js
+NODE := $(JS)/node_modules/.bin/node
+PORT ?= 8000
+EVENT ?= events/http-v2-tools-call.json
+
+.PHONY: help venv node run invoke test test-python conformance bench clean
+
+help:
+	@echo "make run          serve the MCP endpoint on http://127.0.0.1:$(PORT)/mcp (no AWS needed)"
+	@echo "make test         install everything and run the whole suite, conformance included"
+	@echo "make invoke EVENT=events/<file>.json   feed one API Gateway event to the Lambda handler"
+	@echo "make conformance  run the official MCP conformance harnesses and print their totals"
+	@echo "make bench        benchmark against the SDK's stateless app and a bare Mangum floor"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x "$(PY)" || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+$(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	@$(NODE) --version | grep -q '^v22\.' || { echo "Node 22 did not install into $(JS)/node_modules" >&2; exit 1; }
+	@touch $@
+
+node: $(JS)/node_modules/.installed
+
+run: venv
+	PORT=$(PORT) $(PY) -m app.local
+
+invoke: venv
+	$(PY) -m app.invoke $(EVENT)
+
+test: venv node
+	$(PY) -m pytest -q
+
+conformance: venv node
+	$(PY) -m tests.conformance.run
+
+bench: venv
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .aws-sam

@@ -1,0 +1,53 @@
+"""`make invoke EVENT=events/<file>.json`: `sam local invoke` for a machine without Docker.
+
+Feeds one API Gateway event (the same files `sam local invoke -e` takes) to
+`handler.handler` in this process and prints the Lambda response.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class LocalContext:
+    """The parts of Lambda's context object the app reads, with a real deadline."""
+
+    timeout_s: float = 25.0
+    function_name: str = "mcp-lambda-local"
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:mcp-lambda-local"
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_s - (time.monotonic() - self._started)) * 1000))
+
+
+def invoke(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    from handler import handler  # imported here: building the server is the cold start being simulated
+
+    return handler(event, context or LocalContext())
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m app.invoke events/<file>.json", file=sys.stderr)
+        return 2
+    event = json.loads(Path(argv[1]).read_text())
+    response = invoke(event)
+    body = response.get("body")
+    if isinstance(body, str) and body and response.get("headers", {}).get("content-type", "").startswith("application/json"):
+        response = {**response, "body": json.loads(body)}
+    print(json.dumps(response, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
