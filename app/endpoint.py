@@ -348,7 +348,8 @@ class _Exchange:
         if duplicated is not None:
             return wire.error_reply(400, request_id, HEADER_MISMATCH, f"{duplicated} header appears more than once")
         if version is not None and version not in KNOWN_PROTOCOL_VERSIONS and not _has_modern_envelope(decoded):
-            rejection = unsupported_protocol_version_rejection(version)
+            # Neither era's version: name every revision served, handshake ones included.
+            rejection = unsupported_protocol_version_rejection(version, KNOWN_PROTOCOL_VERSIONS)
             assert rejection is not None
             return _rejection_reply(rejection, request_id)
         verdict = classify_inbound_request(decoded, headers=self.headers)

@@ -54,12 +54,14 @@ def external_base_url(scope: Mapping[str, Any], *, public_url: str | None = None
     scheme = headers.get(b"x-forwarded-proto", "").lower() or str(scope.get("scheme", "http"))
     if scheme not in ("http", "https"):
         scheme = "https"
-    host = headers.get(b"x-forwarded-host") or headers.get(b"host") or ""
-    if not _HOST_RE.fullmatch(host):
-        server = scope.get("server")
-        host = f"{server[0]}:{server[1]}" if server else "localhost"
-        if not _HOST_RE.fullmatch(host):
-            host = "localhost"
+    server = scope.get("server")
+    candidates = (
+        headers.get(b"x-forwarded-host", ""),
+        headers.get(b"host", ""),
+        f"{server[0]}:{server[1]}" if server else "",
+    )
+    # The first well-formed one; anything else could break out of the quoted header value.
+    host = next((c for c in candidates if _HOST_RE.fullmatch(c)), "localhost")
     prefix = (scope.get("root_path") or "") or api_base_path
     if not _PATH_RE.fullmatch(prefix):
         # Never reflect something that could break out of a quoted header value.
