@@ -143,13 +143,14 @@ class DynamoItemStore:
         """Run one API call; throttling and network trouble become `StoreUnavailable`
         (botocore has already retried them), everything else propagates."""
         try:
-            return getattr(self._client, operation)(**kwargs)
+            response: dict[str, Any] = getattr(self._client, operation)(**kwargs)
         except ClientError as err:
             if _classify(err) == "retryable":
                 raise _unavailable(err, operation) from err
             raise
         except _NETWORK_ERRORS as err:
             raise _unavailable(err, operation) from err
+        return response
 
     def create(
         self, principal_id: str, item: Item, idempotency: IdempotencyRecord | None, now: datetime
@@ -204,9 +205,7 @@ class DynamoItemStore:
         }
 
     def _live_record(self, principal_id: str, key: str, now: datetime) -> IdempotencyRecord | None:
-        response = self._call(
-            "get_item", TableName=self._table, Key=_idem_key(principal_id, key), ConsistentRead=True
-        )
+        response = self._call("get_item", TableName=self._table, Key=_idem_key(principal_id, key), ConsistentRead=True)
         attrs = response.get("Item")
         if attrs is None or int(attrs["expires_at"]["N"]) < int(now.timestamp()):
             return None

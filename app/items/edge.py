@@ -31,7 +31,6 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
 from app.errors import AuthError, DomainError, InvalidInput, NotFound
-from app.items.errors import StoreUnavailable
 from app.principal import peek_principal
 
 logger = logging.getLogger(__name__)
@@ -45,7 +44,7 @@ def _incident(surface: str, name: str) -> str:
     principal = peek_principal()
     logger.exception(
         "item surface crashed",
-        extra={"surface": surface, "name": name, "incident": incident, "principal_id": principal and principal.id},
+        extra={"surface": surface, "handler": name, "incident": incident, "principal_id": principal and principal.id},
     )
     return f"internal error (incident {incident}); try again later or report the incident id"
 
@@ -109,7 +108,7 @@ def prompt_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise
         except (InvalidInput, NotFound) as exc:
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from exc
-        except (StoreUnavailable, DomainError, AuthError) as exc:
+        except (DomainError, AuthError) as exc:  # StoreUnavailable among them: retryable
             raise MCPError(code=INTERNAL_ERROR, message=str(exc)) from exc
         except Exception as exc:
             raise MCPError(code=INTERNAL_ERROR, message=_incident("prompt", fn.__name__)) from exc

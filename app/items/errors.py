@@ -13,5 +13,3 @@ from app.errors import DomainError
 
 class StoreUnavailable(DomainError):
     """The store is throttling or briefly unreachable. Safe to retry the same call."""
-
-    retryable = True

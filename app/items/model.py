@@ -202,7 +202,9 @@ def normalize_tags(tags: Iterable[str]) -> tuple[str, ...]:
 
 def check_item_id(item_id: str) -> str:
     if not isinstance(item_id, str) or not 1 <= len(item_id) <= ITEM_ID_MAX_CHARS or not _ITEM_ID_RE.fullmatch(item_id):
-        raise InvalidInput("malformed item id: ids are the 'id' values returned by items_add, items_list or items_search")
+        raise InvalidInput(
+            "malformed item id: ids are the 'id' values returned by items_add, items_list or items_search"
+        )
     return item_id
 
 
@@ -213,7 +215,8 @@ def check_idempotency_key(key: str) -> str:
         or not _IDEMPOTENCY_KEY_RE.fullmatch(key)
     ):
         raise InvalidInput(
-            f"invalid idempotency_key: use 1-{IDEMPOTENCY_KEY_MAX_CHARS} characters of letters, digits, '.', '_', ':' or '-'"
+            f"invalid idempotency_key: use 1-{IDEMPOTENCY_KEY_MAX_CHARS} characters of letters, digits, "
+            "'.', '_', ':' or '-'"
         )
     return key
 

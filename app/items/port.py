@@ -45,7 +45,9 @@ class StorePage:
 
 
 class ItemStore(Protocol):
-    def create(self, principal_id: str, item: Item, idempotency: IdempotencyRecord | None, now: datetime) -> IdempotencyRecord | None:
+    def create(
+        self, principal_id: str, item: Item, idempotency: IdempotencyRecord | None, now: datetime
+    ) -> IdempotencyRecord | None:
         """Write a new item, and its idempotency record when given, atomically.
 
         Returns None when written. When the key is already held by a record

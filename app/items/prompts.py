@@ -40,9 +40,7 @@ def register_item_prompts(server: MCPServer[Any], service: Callable[[], ItemServ
     )
     @prompt_errors
     def summarize_items(query: Query, tag: PromptTag = None) -> str:
-        page = service().search(
-            current_principal(), text=query, tags=[tag] if tag else None, limit=PROMPT_MAX_ITEMS
-        )
+        page = service().search(current_principal(), text=query, tags=[tag] if tag else None, limit=PROMPT_MAX_ITEMS)
         scope = f"matching {query!r}" + (f" tagged {tag!r}" if tag else "")
         if not page.items:
             return f"I have no items {scope}. Tell me so, and suggest a broader search."

@@ -55,7 +55,10 @@ ExpectedVersion = Annotated[
 ]
 OptionalExpectedVersion = Annotated[
     int | None,
-    Field(ge=1, description="The item's 'version' as you last read it, to delete only if unchanged; omit to delete anyway."),
+    Field(
+        ge=1,
+        description="The item's 'version' as you last read it, to delete only if unchanged; omit to delete anyway.",
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,

@@ -254,7 +254,10 @@ class ItemService:
         after: str | None = None
         while len(items) < SUGGESTION_SCAN_BUDGET:
             page = self._store.page(
-                principal.id, order="newest", after_id=after, limit=min(_STORE_PAGE, SUGGESTION_SCAN_BUDGET - len(items))
+                principal.id,
+                order="newest",
+                after_id=after,
+                limit=min(_STORE_PAGE, SUGGESTION_SCAN_BUDGET - len(items)),
             )
             items.extend(page.items)
             if not page.has_more or not page.items:

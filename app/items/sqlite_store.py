@@ -190,7 +190,8 @@ class SqliteItemStore:
             params += (after_id,)
         # One extra row answers "is there a next page?" without another query.
         rows = self._read(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE {where} ORDER BY item_id {direction} LIMIT ?", (*params, limit + 1)
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE {where} ORDER BY item_id {direction} LIMIT ?",
+            (*params, limit + 1),
         )
         return StorePage(items=tuple(_item(row) for row in rows[:limit]), has_more=len(rows) > limit)
 

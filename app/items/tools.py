@@ -14,8 +14,9 @@ make the same `anyio.to_thread.run_sync` call by hand.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
@@ -49,19 +50,37 @@ from app.items.schemas import (
 from app.items.service import ItemPage, ItemService
 from app.principal import current_principal
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 ServiceProvider = Callable[[], ItemService]
 """Returns the process-wide service; called per request, so it may build lazily."""
 
 
-def _annotations(title: str, *, read_only: bool, destructive: bool = False, idempotent: bool) -> ToolAnnotations:
-    # open_world_hint=False: the tools touch only the caller's own item store.
-    return ToolAnnotations(
-        title=title,
-        read_only_hint=read_only,
-        destructive_hint=destructive,
-        idempotent_hint=idempotent,
-        open_world_hint=False,
-    )
+def _tool(
+    server: MCPServer[Any], name: str, title: str, *, read_only: bool, destructive: bool = False, idempotent: bool
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Register a sync tool with error translation, a clean description and hints."""
+
+    def register(fn: Callable[P, R]) -> Callable[P, R]:
+        server.add_tool(
+            tool_errors(fn),
+            name=name,
+            title=title,
+            # cleandoc: the docstring is what agents read; indentation is noise.
+            description=inspect.cleandoc(fn.__doc__ or ""),
+            annotations=ToolAnnotations(
+                title=title,
+                read_only_hint=read_only,
+                destructive_hint=destructive,
+                idempotent_hint=idempotent,
+                # Only the caller's own item store is touched, nothing outside.
+                open_world_hint=False,
+            ),
+        )
+        return fn
+
+    return register
 
 
 def _page(page: ItemPage) -> ItemPageOut:
@@ -91,11 +110,8 @@ def register_item_tools(server: MCPServer[Any], service_provider: ServiceProvide
 
 
 def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
-    @server.tool(name="items_add", annotations=_annotations("Add an item", read_only=False, idempotent=False))
-    @tool_errors
-    def items_add(
-        title: Title, body: Body = "", tags: Tags = None, idempotency_key: IdempotencyKey = None
-    ) -> AddOut:
+    @_tool(server, "items_add", "Add an item", read_only=False, idempotent=False)
+    def items_add(title: Title, body: Body = "", tags: Tags = None, idempotency_key: IdempotencyKey = None) -> AddOut:
         """Store a new note or record (title, body, tags) in your private item store.
 
         Returns the item with its id and version. Pass an idempotency_key when
@@ -106,14 +122,12 @@ def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
         outcome = service().add(current_principal(), title, body, tags or (), idempotency_key)
         return AddOut(item=ItemOut.of(outcome.item), created=outcome.created)
 
-    @server.tool(name="items_get", annotations=_annotations("Read an item", read_only=True, idempotent=True))
-    @tool_errors
+    @_tool(server, "items_get", "Read an item", read_only=True, idempotent=True)
     def items_get(id: ItemId) -> ItemOut:  # noqa: A002 - "id" is the name agents see
         """Read one of your items in full, including its current version."""
         return ItemOut.of(service().get(current_principal(), id))
 
-    @server.tool(name="items_search", annotations=_annotations("Search items", read_only=True, idempotent=True))
-    @tool_errors
+    @_tool(server, "items_search", "Search items", read_only=True, idempotent=True)
     def items_search(
         text: SearchText = None,
         tags: FilterTags = None,
@@ -131,19 +145,14 @@ def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
         page = service().search(current_principal(), text=text, tags=tags, order=order, limit=limit, cursor=cursor)
         return _page(page)
 
-    @server.tool(name="items_list", annotations=_annotations("List items", read_only=True, idempotent=True))
-    @tool_errors
+    @_tool(server, "items_list", "List items", read_only=True, idempotent=True)
     def items_list(order: SortOrder = "newest", limit: Limit = 20, cursor: Cursor = None) -> ItemPageOut:
         """List your items page by page in creation order. Bodies are cut to a
         snippet; use items_get for the whole item. Pass next_cursor back as
         cursor for the next page; it is null on the last one."""
         return _page(service().list_items(current_principal(), order=order, limit=limit, cursor=cursor))
 
-    @server.tool(
-        name="items_update",
-        annotations=_annotations("Update an item", read_only=False, destructive=True, idempotent=True),
-    )
-    @tool_errors
+    @_tool(server, "items_update", "Update an item", read_only=False, destructive=True, idempotent=True)
     def items_update(
         id: ItemId,  # noqa: A002
         expected_version: ExpectedVersion,
@@ -161,11 +170,7 @@ def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
             service().update(current_principal(), id, expected_version, title=title, body=body, tags=tags)
         )
 
-    @server.tool(
-        name="items_delete",
-        annotations=_annotations("Delete an item", read_only=False, destructive=True, idempotent=True),
-    )
-    @tool_errors
+    @_tool(server, "items_delete", "Delete an item", read_only=False, destructive=True, idempotent=True)
     def items_delete(id: ItemId, expected_version: OptionalExpectedVersion = None) -> DeleteOut:  # noqa: A002
         """Delete one of your items for good. With expected_version, only if it
         has not changed since you read it."""

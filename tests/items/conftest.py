@@ -1,0 +1,134 @@
+"""Fixtures for the item store tests: principals, a clock, and the store
+under test on each backend (SQLite on a temporary file, DynamoDB through
+moto's server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+from app.items.cursor import CursorCodec
+from app.items.dynamo_store import TTL_ATTRIBUTE, DynamoItemStore, table_definition
+from app.items.factory import dynamodb_client_config
+from app.items.port import ItemStore
+from app.items.service import ItemService
+from app.items.sqlite_store import SqliteItemStore
+from app.principal import Principal
+
+BACKENDS = ["sqlite", "dynamodb"]
+TEST_KEY = b"k" * 32
+
+ALICE = Principal(id="alice", kind="api_key", name="Alice")
+BOB = Principal(id="bob", kind="api_key", name="Bob")
+
+
+class FakeClock:
+    """A settable UTC clock, for expiry and ordering without sleeping."""
+
+    def __init__(self, start: datetime = datetime(2030, 1, 1, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+
+class _Serialized:
+    """Run one request at a time through moto.
+
+    DynamoDB applies each conditional write atomically. moto's threaded
+    server runs requests concurrently with nothing around its check-then-write,
+    so two conditional writes could in principle both pass (not observed, but
+    nothing prevents it). Serializing requests restores the guarantee our code
+    relies on, so a failing concurrency test means a bug here, not in the
+    emulator. Clients still interleave freely between their requests.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on a free loopback port for the whole session."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = _Serialized(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def dynamodb_client(moto_endpoint: str) -> Iterator[BaseClient]:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=dynamodb_client_config(),
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def dynamodb_table(dynamodb_client: BaseClient) -> Iterator[str]:
+    """A fresh table per test, created from the documented definition."""
+    name = f"items-{uuid.uuid4().hex[:12]}"
+    dynamodb_client.create_table(**table_definition(name))
+    dynamodb_client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
+    yield name
+    dynamodb_client.delete_table(TableName=name)
+
+
+def make_store(backend: str, request: pytest.FixtureRequest) -> ItemStore:
+    if backend == "sqlite":
+        return SqliteItemStore(request.getfixturevalue("tmp_path") / "items.sqlite3")
+    return DynamoItemStore(request.getfixturevalue("dynamodb_client"), request.getfixturevalue("dynamodb_table"))
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def store(request: pytest.FixtureRequest) -> Iterator[ItemStore]:
+    """The store under test, once per backend."""
+    instance = make_store(request.param, request)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def service(store: ItemStore, clock: FakeClock) -> ItemService:
+    """The service over each backend, with a settable clock."""
+    return ItemService(store, CursorCodec([TEST_KEY], ttl_s=3600, clock=clock.timestamp), clock=clock)
