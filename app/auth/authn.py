@@ -80,15 +80,47 @@ def _authorizer_claims(scope: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return claims if isinstance(claims, Mapping) else None
 
 
-class JwtAuthenticator:
-    """Access tokens against a cached JWKS (unknown kid: rate-limited refetch)."""
+#: Verified tokens remembered per process (by sha256, never the token itself).
+MAX_VERIFIED_TOKENS = 10_000
 
-    def __init__(self, jwks: RefreshingCache[dict[str, SigningKey]], policy: JwtPolicy, clock: Clock = time.time):
+
+class JwtAuthenticator:
+    """Access tokens against a cached JWKS (unknown kid: rate-limited refetch).
+
+    A signature check costs ~90 us (RS256) to ~130 us (ES256); an agent sends
+    the same token for many calls, so a verified token is remembered by its
+    sha256 until `exp` (+ leeway) or `max_age`, whichever is first. `max_age`
+    (the secret TTL) bounds how long a key the issuer withdrew keeps working,
+    like a revoked API key.
+    """
+
+    def __init__(
+        self,
+        jwks: RefreshingCache[dict[str, SigningKey]],
+        policy: JwtPolicy,
+        clock: Clock = time.time,
+        max_age: float = 300.0,
+    ):
         self.jwks = jwks
         self._policy = policy
         self._clock = clock
+        self._max_age = max_age
+        self._verified: dict[bytes, tuple[float, Principal]] = {}
 
     async def verify(self, token: bytes) -> Principal:
+        digest = hashlib.sha256(token).digest()
+        hit = self._verified.get(digest)
+        if hit is not None:
+            if self._clock() < hit[0]:
+                return hit[1]
+            self._verified.pop(digest, None)
+        principal, valid_until = await self._verify_fully(token)
+        if len(self._verified) >= MAX_VERIFIED_TOKENS:
+            self._verified.clear()
+        self._verified[digest] = (valid_until, principal)
+        return principal
+
+    async def _verify_fully(self, token: bytes) -> tuple[Principal, float]:
         # Header first: alg none / HS256 / no kid never cost a JWKS fetch.
         alg, kid = read_header(token)
         keys = self.jwks.peek()
@@ -100,7 +132,11 @@ class JwtAuthenticator:
             key = keys.get(kid)
         if key is None:
             raise InvalidCredentials("unknown signing key")
-        return principal_from_claims(verify_token(token, alg, key, self._policy, self._clock()))
+        now = self._clock()
+        claims = verify_token(token, alg, key, self._policy, now)
+        # verify_token guarantees a numeric exp with now < exp + leeway.
+        valid_until = min(float(claims["exp"]) + self._policy.leeway, now + self._max_age)
+        return principal_from_claims(claims), valid_until
 
 
 class CredentialAuthenticator:
@@ -226,7 +262,7 @@ def build_authenticator(
             min_interval=auth.refresh_min_interval_s,
             clock=clock,
         )
-        jwt_auth = JwtAuthenticator(jwks, policy, clock=wall_clock)
+        jwt_auth = JwtAuthenticator(jwks, policy, clock=wall_clock, max_age=auth.secret_ttl_s)
     return CredentialAuthenticator(
         key_ring=key_ring,
         dev_key=auth.dev_api_key if auth.api_keys_enabled else None,

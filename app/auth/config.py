@@ -189,6 +189,8 @@ class AuthSettings:
             raise ConfigurationError(
                 "MCP_API_KEYS_FILE and MCP_DEV_API_KEY are for local runs only; use MCP_API_KEYS_PARAM in Lambda"
             )
+        if api_keys_param and api_keys_file:
+            raise ConfigurationError("set one of MCP_API_KEYS_PARAM and MCP_API_KEYS_FILE, not both")
         if dev_api_key is not None and not _DEV_KEY_RE.fullmatch(dev_api_key):
             # A key that cannot travel as an RFC 6750 b64token could never match.
             raise ConfigurationError("MCP_DEV_API_KEY must be 16-512 characters of A-Z a-z 0-9 - . _ ~ + /")

@@ -22,8 +22,10 @@ def dev_key_banner(auth: AuthSettings, url: str = "http://127.0.0.1:8000/mcp") -
     key = auth.dev_api_key
     if key is None or not auth.api_keys_enabled:
         return ""
-    origin = "generated for this run; set MCP_DEV_API_KEY to keep one" if auth.dev_api_key_generated else (
-        "from MCP_DEV_API_KEY"
+    origin = (
+        "generated for this run; set MCP_DEV_API_KEY to keep one"
+        if auth.dev_api_key_generated
+        else ("from MCP_DEV_API_KEY")
     )
     body = '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'
     return "\n".join(

@@ -79,6 +79,10 @@ def parse_jwks(raw: bytes | str) -> dict[str, SigningKey]:
             logger.debug("JWKS key too small", extra={"kid": kid})
             continue
         keys[kid] = SigningKey(kid=kid, alg=alg, key=public_key)
+    if not keys:
+        # Treated as a failed fetch, so the cache keeps the last good key set
+        # instead of swapping in one that refuses every token.
+        raise ValueError("JWKS has no usable signing key")
     return keys
 
 

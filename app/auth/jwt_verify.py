@@ -53,7 +53,7 @@ def read_header(token: bytes) -> tuple[str, str]:
     """(alg, kid) from the unverified header, refusing anything not acceptable."""
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, TypeError):
         raise InvalidCredentials("malformed token") from None
     alg = header.get("alg")
     if alg not in ALLOWED_ALGORITHMS:
@@ -81,7 +81,7 @@ def verify_token(token: bytes, alg: str, key: SigningKey, policy: JwtPolicy, now
         raise InvalidCredentials("token algorithm not accepted")
     try:
         claims: dict[str, Any] = jwt.decode(token, key.key, algorithms=[key.alg], options=_SIGNATURE_ONLY)  # type: ignore[arg-type]
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, TypeError):
         raise InvalidCredentials("invalid token") from None
     if not isinstance(claims, dict):
         raise InvalidCredentials("malformed token")

@@ -16,7 +16,7 @@ import secrets
 import shlex
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from app.auth.keyring import digest_hex, generate_key, parse_expiry
@@ -42,7 +42,7 @@ def _api_key(args: argparse.Namespace, out: TextIO) -> None:
     expires = args.expires
     if expires is not None:
         try:
-            moment = datetime.fromtimestamp(parse_expiry(expires), tz=timezone.utc)
+            moment = datetime.fromtimestamp(parse_expiry(expires), tz=UTC)
         except (ValueError, OverflowError, OSError):
             raise SystemExit("--expires must be ISO-8601 (e.g. 2026-12-31T00:00:00Z) or epoch seconds") from None
         expires = moment.isoformat().replace("+00:00", "Z")
@@ -62,7 +62,8 @@ def _api_key(args: argparse.Namespace, out: TextIO) -> None:
         file=out,
     )
     print(f"  jq -c --argjson e {shlex.quote(entry)} '. + $e' ring.json > ring.new.json", file=out)
-    print(f"  aws ssm put-parameter --name {param} --type SecureString --overwrite --value file://ring.new.json", file=out)
+    put = f"aws ssm put-parameter --name {param} --type SecureString --overwrite --value file://ring.new.json"
+    print(f"  {put}", file=out)
     print("  rm ring.json ring.new.json", file=out)
     print("First key of a new ring:", file=out)
     print(f"  aws ssm put-parameter --name {param} --type SecureString --value {shlex.quote(entry)}", file=out)

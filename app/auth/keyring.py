@@ -28,7 +28,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from app.principal import Principal
@@ -106,7 +106,7 @@ def parse_expiry(value: Any) -> float:
             pass
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
     raise ValueError("expires must be ISO-8601 or epoch seconds")
 

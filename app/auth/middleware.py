@@ -21,7 +21,6 @@ import logging
 import math
 import os
 import re
-from typing import Any
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -191,8 +190,10 @@ class AccessControl:
 
     async def _deny(self, scope: Scope, send: Send, exc: AuthError, *, presented: bool) -> None:
         params: list[str] = []
-        if isinstance(exc, InsufficientScope):
-            params += ['error="insufficient_scope"', f"scope={_quoted(' '.join(exc.required))}"]
+        if exc.status == 403:
+            params.append('error="insufficient_scope"')
+            if isinstance(exc, InsufficientScope):
+                params.append(f"scope={_quoted(' '.join(exc.required))}")
             status, message = 403, f"Forbidden: {exc.reason}"
         else:
             status, message = 401, f"Unauthorized: {exc.reason}"
@@ -202,10 +203,8 @@ class AccessControl:
             params.insert(0, f"resource_metadata={_quoted(metadata_url(self._base(scope), self._mcp_path))}")
         else:
             params.insert(0, 'realm="mcp"')
-        logger.info(
-            "request refused",
-            extra={"status": status, "reason": exc.reason, "path": scope.get("path", "")[:200]},
-        )
+        # No path or header values: a client could have put a credential in either.
+        logger.info("request refused", extra={"status": status, "reason": exc.reason})
         challenge = ("Bearer " + ", ".join(params)).encode("latin-1")
         await _send_json(send, status, _rpc_error(AUTH_ERROR_CODE, message), [(b"www-authenticate", challenge)])
 

@@ -2,9 +2,12 @@
 
 The resource URL is what the client called: scheme and host from
 X-Forwarded-Proto / X-Forwarded-Host / Host, then the external path prefix,
-then the MCP path. The prefix is the ASGI `root_path` (a REST API stage such
-as "/Prod", set by the transport) or, when that is empty, the configured
-`api_base_path` (custom-domain base path mapping, which never shows a stage).
+then the MCP path. The prefix is, first found:
+  1. the ASGI `root_path` (a stage such as "/Prod", set by the transport);
+  2. what API Gateway REST (v1) events show outside the app: their `path` is
+     the resource path ("/mcp") while `requestContext.path` is the external
+     one ("/Prod/mcp", or "/v1/mcp" behind a custom domain's base path);
+  3. the configured `api_base_path`.
 `MCP_PUBLIC_URL` replaces all of it and is recommended in production: header
 values are client-controlled, so a derived URL is only ever reflected back to
 the same caller (and served with `Cache-Control: no-store`), never used for an
@@ -46,6 +49,19 @@ def _first_header(scope: Mapping[str, Any], names: tuple[bytes, ...]) -> dict[by
     return found
 
 
+def _event_prefix(scope: Mapping[str, Any]) -> str:
+    """External prefix of a REST (v1) event: requestContext.path minus the event's own path."""
+    event = scope.get("aws.event")
+    if not isinstance(event, Mapping):
+        return ""
+    context = event.get("requestContext")
+    inner = event.get("path")
+    outer = context.get("path") if isinstance(context, Mapping) else None
+    if isinstance(outer, str) and isinstance(inner, str) and inner and outer != inner and outer.endswith(inner):
+        return outer[: -len(inner)]
+    return ""
+
+
 def external_base_url(scope: Mapping[str, Any], *, public_url: str | None = None, api_base_path: str = "") -> str:
     """scheme://host[/prefix] under which the client reached this app (no trailing slash)."""
     if public_url:
@@ -62,7 +78,7 @@ def external_base_url(scope: Mapping[str, Any], *, public_url: str | None = None
     )
     # The first well-formed one; anything else could break out of the quoted header value.
     host = next((c for c in candidates if _HOST_RE.fullmatch(c)), "localhost")
-    prefix = (scope.get("root_path") or "") or api_base_path
+    prefix = (scope.get("root_path") or "") or _event_prefix(scope) or api_base_path
     if not _PATH_RE.fullmatch(prefix):
         # Never reflect something that could break out of a quoted header value.
         prefix = ""

@@ -56,9 +56,9 @@ class SealingRing:
     _without_previous: AESGCMRequestStateCodec | None = field(repr=False)
 
     def codec_at(self, now: float) -> AESGCMRequestStateCodec:
-        if self._without_previous is not None and self.previous_valid_until is not None:
-            if now >= self.previous_valid_until:
-                return self._without_previous
+        until = self.previous_valid_until
+        if self._without_previous is not None and until is not None and now >= until:
+            return self._without_previous
         return self._with_previous
 
 
@@ -72,7 +72,7 @@ def parse_sealing_ring(raw: str) -> SealingRing:
     """Parse the parameter value. Errors never echo the value."""
     text = raw.strip()
     previous_valid_until: float | None = None
-    if text.startswith("{"):
+    if text[:1] in ("{", "[", '"'):  # JSON; only an object is a valid ring
         try:
             data = json.loads(text)
         except ValueError:

@@ -17,12 +17,33 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+class _RedactSecureStringBodies(logging.Filter):
+    """botocore logs every raw response body at DEBUG; a decrypted GetParameter
+    body holds the SecureString in clear. Blank those bodies, keep the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args and isinstance(args[0], bytes | bytearray) and b'"SecureString"' in args[0]:
+            record.args = ("<redacted: SecureString parameter value>",)
+        return True
+
+
+def _install_redaction() -> None:
+    botocore_parsers = logging.getLogger("botocore.parsers")
+    if not any(isinstance(f, _RedactSecureStringBodies) for f in botocore_parsers.filters):
+        botocore_parsers.addFilter(_RedactSecureStringBodies())
+
+
+_install_redaction()
 
 
 class _ParseOnChange(Generic[T]):
