@@ -1,0 +1,10 @@
+"""Benchmark: this project's Lambda handler against the MCP SDK's own stateless
+app and a bare Starlette + Mangum floor, serving the same two tools.
+
+    python -m bench.run            # full run (a few minutes), writes bench/results/
+    python -m bench.run --quick    # smoke run (seconds): checks the bench still works
+
+Cases (what is measured) are registered in `bench.cases`; the handlers live in
+`bench.apps`; API Gateway events and response checks in `bench.events`.
+Nothing here is imported by the application or shipped to Lambda.
+"""

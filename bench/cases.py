@@ -1,0 +1,138 @@
+"""The registry of benchmark cases: what is measured, against what.
+
+A `Case` is a Lambda handler module plus the requests ("probes") sent to it:
+
+- `module` builds `handler` at import time (its import is what a cold start pays);
+  `factory` returns the handler in-process for warm measurements (default:
+  import `module` and take `handler`).
+- `probes` maps a probe name to a `Probe`: an event builder and a response check.
+  Every probe is checked twice in a row before anything is timed.
+- `warm` lists the probes timed warm (each becomes a row "case / probe");
+  `cold` is the request sequence a fresh process serves after importing
+  (first one = "initialize" column, second = "first call" column).
+- `env` is set for the cold-start child processes; `setup` (a context-manager
+  factory) runs around the in-process measurements: both are for cases that
+  need e.g. API keys in SSM or a moto server. Nothing may listen beyond
+  127.0.0.1.
+
+To add a case, build a `Case` and call `register(case)` here (or from a module
+imported below). Example, a project variant with API-key auth:
+
+    register(Case(
+        name="project-apikey",
+        module="bench.apps.project_apikey",       # builds handler with auth on
+        description="project, API-key auth on",
+        probes=standard_probes(headers={"x-api-key": "bench-key"}),
+        env={"MCP_API_KEYS_PARAM": "/bench/keys", "AWS_ENDPOINT_URL": "http://127.0.0.1:PORT"},
+        setup=start_moto_and_put_keys,
+    ))
+
+A measurement that is not "warm call" or "cold process" (e.g. the first request
+after a simulated SnapStart restore) is a function in `bench.run` that takes a
+`Case`; give the case whatever hook it needs (`extras`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import events
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One kind of request: how to build its event and how to tell its answer is right."""
+
+    event: Callable[[], dict[str, Any]]
+    check: Callable[[Mapping[str, Any]], str | None]  # None when correct, else why not
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    module: str
+    description: str
+    probes: Mapping[str, Probe]
+    warm: tuple[str, ...] = ("call",)
+    cold: tuple[str, ...] = ("initialize", "call")
+    factory: Callable[[], Handler] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    setup: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def handler(self) -> Handler:
+        if self.factory is not None:
+            return self.factory()
+        return importlib.import_module(self.module).handler
+
+    def context(self) -> contextlib.AbstractContextManager[Any]:
+        return self.setup() if self.setup is not None else contextlib.nullcontext()
+
+
+def standard_probes(headers: Mapping[str, str] | None = None, *, modern: bool = True) -> dict[str, Probe]:
+    """initialize, tools/call add(2, 3) at a handshake version, and (if `modern`) at 2026-07-28."""
+    extra = dict(headers or {})
+    probes = {
+        "initialize": Probe(lambda: events.initialize_event(extra), events.check_initialize, "initialize"),
+        "call": Probe(
+            lambda: events.tools_call_event("add", {"a": 2, "b": 3}, extra),
+            events.check_tool_text("5"),
+            f"tools/call add @{events.HANDSHAKE_VERSION}",
+        ),
+    }
+    if modern:
+        probes["call_modern"] = Probe(
+            lambda: events.modern_tools_call_event("add", {"a": 2, "b": 3}, extra),
+            events.check_tool_text("5"),
+            f"tools/call add @{events.MODERN_VERSION}",
+        )
+    return probes
+
+
+CASES: dict[str, Case] = {}
+
+
+def register(case: Case) -> Case:
+    if case.name in CASES:
+        raise ValueError(f"case {case.name!r} is already registered")
+    for name in (*case.warm, *case.cold):
+        if name not in case.probes:
+            raise ValueError(f"case {case.name!r}: no probe named {name!r}")
+    CASES[case.name] = case
+    return case
+
+
+register(
+    Case(
+        name="project",
+        module="bench.apps.project",
+        description="this project: create_lambda_handler(MCPServer)",
+        probes=standard_probes(),
+        warm=("call", "call_modern"),
+    )
+)
+register(
+    Case(
+        name="sdk",
+        module="bench.apps.sdk_stateless",
+        description="MCP SDK streamable_http_app(stateless_http=True, json_response=True) + Mangum",
+        probes=standard_probes(),
+        warm=("call", "call_modern"),
+    )
+)
+register(
+    Case(
+        name="floor",
+        module="bench.apps.floor",
+        description="Starlette route + Mangum, canned JSON-RPC",
+        # Canned: answers anything with the add(2, 3) result, so the 2026 probe says nothing new.
+        probes=standard_probes(modern=False),
+    )
+)

@@ -1,0 +1,150 @@
+"""The Lambda handler fed API Gateway events, each twice in a row (cold, then warm)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import Settings, create_lambda_handler
+from app.invoke import LocalContext
+from app.server import build_server
+
+EVENTS = sorted(Path(__file__).resolve().parent.parent.joinpath("events").glob("*.json"))
+EXPECTED_STATUS = {"get": 405, "malformed": 400, "initialized": 202}
+
+
+@pytest.fixture(scope="module")
+def handler() -> Any:
+    return create_lambda_handler(build_server(), Settings())
+
+
+def _kind(path: Path) -> str:
+    return path.stem.split("-", 2)[2]
+
+
+def _body(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"]) if response.get("body") else None
+
+
+def test_every_required_event_exists() -> None:
+    kinds = {(p.stem.split("-")[0], _kind(p)) for p in EVENTS}
+    required = {"initialize", "initialized", "tools-list", "tools-call", "server-discover", "modern-tools-call", "get", "malformed"}
+    assert kinds == {(api, kind) for api in ("http", "rest") for kind in required}
+
+
+@pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
+def test_event_twice_gives_the_same_answer(handler: Any, path: Path) -> None:
+    event = json.loads(path.read_text())
+    first = handler(copy.deepcopy(event), LocalContext())
+    second = handler(copy.deepcopy(event), LocalContext())
+    kind = _kind(path)
+    assert first["statusCode"] == second["statusCode"] == EXPECTED_STATUS.get(kind, 200)
+    assert _body(first) == _body(second)
+    headers = {k.lower(): v for k, v in first.get("headers", {}).items()}
+    assert "mcp-session-id" not in headers
+    body = _body(first)
+    if kind == "get":
+        assert headers["allow"] == "POST"
+    elif kind == "malformed":
+        assert body["error"]["code"] == -32700 and body["id"] is None
+    elif kind == "initialized":
+        assert body is None
+    else:
+        assert "result" in body, body
+    if kind == "tools-call":
+        assert body["result"]["structuredContent"] == {"result": 5}
+    if kind == "modern-tools-call":
+        assert body["result"]["structuredContent"] == {"result": "hello from 2026"}
+        assert body["result"]["resultType"] == "complete"
+    if kind == "server-discover":
+        assert body["result"]["supportedVersions"] == ["2026-07-28"]
+
+
+def _v2_event(path: str, body: dict[str, Any], stage: str = "$default") -> dict[str, Any]:
+    event = json.loads(Path(EVENTS[0]).parent.joinpath("http-v2-tools-call.json").read_text())
+    event["rawPath"] = path
+    event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["stage"] = stage
+    event["body"] = json.dumps(body)
+    return event
+
+
+CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 1, "b": 2}}}
+
+
+def test_http_api_named_stage_prefix_is_stripped(handler: Any) -> None:
+    response = handler(_v2_event("/dev/mcp", CALL, stage="dev"), LocalContext())
+    assert response["statusCode"] == 200
+    assert _body(response)["result"]["structuredContent"] == {"result": 3}
+
+
+def test_rest_api_stage_in_path_is_stripped(handler: Any) -> None:
+    event = json.loads(Path(EVENTS[0]).parent.joinpath("rest-v1-tools-call.json").read_text())
+    event["path"] = "/Prod/mcp"
+    response = handler(event, LocalContext())
+    assert response["statusCode"] == 200
+
+
+def test_custom_domain_base_path_is_stripped() -> None:
+    handler = create_lambda_handler(build_server(), Settings(api_base_path="/tools"))
+    response = handler(_v2_event("/tools/mcp", CALL), LocalContext())
+    assert _body(response)["result"]["structuredContent"] == {"result": 3}
+
+
+def test_function_url_event(handler: Any) -> None:
+    event = _v2_event("/mcp", CALL)
+    event["requestContext"]["domainName"] = "abcdefg.lambda-url.us-east-1.on.aws"
+    event["headers"]["host"] = "abcdefg.lambda-url.us-east-1.on.aws"
+    event["routeKey"] = "$default"
+    for _ in range(2):
+        response = handler(copy.deepcopy(event), LocalContext())
+        assert _body(response)["result"]["structuredContent"] == {"result": 3}
+
+
+def test_alb_event(handler: Any) -> None:
+    event = {
+        "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/mcp/abc"}},
+        "httpMethod": "POST",
+        "path": "/mcp",
+        "queryStringParameters": {},
+        "headers": {"content-type": "application/json", "accept": "application/json, text/event-stream", "host": "mcp-alb-123.us-east-1.elb.amazonaws.com"},
+        "body": json.dumps(CALL),
+        "isBase64Encoded": False,
+    }
+    for _ in range(2):
+        response = handler(copy.deepcopy(event), LocalContext())
+        assert response["statusCode"] == 200
+        assert _body(response)["result"]["structuredContent"] == {"result": 3}
+
+
+def test_base64_encoded_body(handler: Any) -> None:
+    import base64
+
+    event = _v2_event("/mcp", CALL)
+    event["body"] = base64.b64encode(json.dumps(CALL).encode()).decode()
+    event["isBase64Encoded"] = True
+    assert _body(handler(event, LocalContext()))["result"]["structuredContent"] == {"result": 3}
+
+
+def test_deadline_follows_the_lambda_context() -> None:
+    import asyncio
+
+    from mcp.server.mcpserver import MCPServer
+
+    server: MCPServer[Any] = MCPServer("slow")
+
+    @server.tool(description="Sleeps.")
+    async def nap(seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return "rested"
+
+    handler = create_lambda_handler(server, Settings(deadline_margin_s=0.5))
+    body = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "nap", "arguments": {"seconds": 5}}}
+    response = handler(_v2_event("/mcp", body), LocalContext(timeout_s=0.8))
+    error = _body(response)["error"]
+    assert error["code"] == -32001
+    assert error["data"]["timeoutSeconds"] <= 0.3
