@@ -42,8 +42,10 @@ node: $(JS)/node_modules/.installed
 run: venv
 	PORT=$(PORT) $(PY) -m app.local
 
+# The committed events carry this local-only development key (refused on Lambda).
+EVENTS_DEV_KEY := local-dev-key-for-events
 invoke: venv
-	$(PY) -m app.invoke $(EVENT)
+	MCP_DEV_API_KEY=$${MCP_DEV_API_KEY:-$(EVENTS_DEV_KEY)} $(PY) -m app.invoke $(EVENT)
 
 test: venv node
 	$(PY) -m pytest -q

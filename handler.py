@@ -1,6 +1,5 @@
-"""Lambda entry point (`handler.handler`): built once per execution environment."""
+"""Lambda entry point (`handler.handler`): the product, built once per execution environment."""
 
-from app import create_lambda_handler
-from app.server import build_server
+from app.main import build_product
 
-handler = create_lambda_handler(build_server())
+handler = build_product().lambda_handler()

@@ -1,30 +1,38 @@
-"""`make run`: serve the app on 127.0.0.1 with uvicorn and embedded defaults (no AWS)."""
+"""`make run`: the product on 127.0.0.1 with embedded defaults (no AWS).
+
+Defaults for a developer machine: an SQLite item store under .data/, a
+development API key (generated, or MCP_DEV_API_KEY) printed below, and the
+DNS-rebinding guard on (loopback Host names only).
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 
-from app.asgi import create_asgi_app
-from app.config import Settings
+from app.auth import dev_key_banner
+from app.main import build_product
 from app.origin import LOOPBACK_HOSTS
-from app.server import build_server
 
 
 def main() -> None:
     import uvicorn
 
     port = int(os.environ.get("PORT", "8000"))
-    settings = Settings.from_env()
-    if not settings.allowed_hosts:
-        # On a developer machine the DNS-rebinding guard is on by default.
-        settings = dataclasses.replace(settings, allowed_hosts=tuple(LOOPBACK_HOSTS))
-    app = create_asgi_app(build_server(), settings)
-    url = f"http://127.0.0.1:{port}{settings.path}"
-    print(f"MCP server on {url}", file=sys.stderr)
-    print(f"  Inspector: npx @modelcontextprotocol/inspector --cli {url} --method tools/list", file=sys.stderr)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
+    environ = dict(os.environ)
+    environ.setdefault("MCP_ALLOWED_HOSTS", ",".join(sorted(LOOPBACK_HOSTS)))
+    product = build_product(environ)
+    url = f"http://127.0.0.1:{port}{product.settings.path}"
+    # The banner carries the development key: terminal only, never the logging system.
+    print(f"\nMCP server: {url}\n", file=sys.stderr)
+    print(dev_key_banner(product.auth, url), file=sys.stderr)
+    print(
+        "Connect a client:\n"
+        f"  npx @modelcontextprotocol/inspector --cli {url} --transport http "
+        "--header 'Authorization: Bearer <key above>' --method tools/list\n",
+        file=sys.stderr,
+    )
+    uvicorn.run(product.asgi_app(), host="127.0.0.1", port=port, log_level="info")
 
 
 if __name__ == "__main__":

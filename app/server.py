@@ -4,15 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateSecurity
+from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from app import tools
+from app.items.service import ItemService
+from app.items.tools import register_item_tools
 
 SERVER_NAME = "mcp-lambda"
-INSTRUCTIONS = "A stateless MCP server on AWS Lambda. Every request stands alone; no session is kept."
+SERVER_VERSION = "0.1.0"
+INSTRUCTIONS = (
+    "A stateless MCP server on AWS Lambda. Every request stands alone; no session is kept. "
+    "The items_* tools keep a private, durable store of notes and records for the calling principal."
+)
 
 
-def build_server() -> MCPServer[Any]:
-    server: MCPServer[Any] = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version="0.1.0")
+def build_server(
+    *,
+    request_state_security: RequestStateSecurity | None = None,
+    item_service: ItemService | None = None,
+) -> MCPServer[Any]:
+    """The MCP server with every tool, resource, prompt and completion registered.
+
+    Without `item_service` the item store is left out (transport tests and
+    benchmarks that need only the demo tools).
+    """
+    server: MCPServer[Any] = MCPServer(
+        SERVER_NAME,
+        instructions=INSTRUCTIONS,
+        version=SERVER_VERSION,
+        request_state_security=request_state_security,
+    )
     tools.register(server)
+    if item_service is not None:
+        service = item_service
+        complete_items = register_item_tools(server, lambda: service)
+
+        # An MCPServer holds one completion handler; each feature answers for its own references.
+        @server.completion()
+        async def complete(
+            ref: PromptReference | ResourceTemplateReference,
+            argument: CompletionArgument,
+            context: CompletionContext | None,
+        ) -> Completion:
+            answer = await complete_items(ref, argument, context)
+            return answer if answer is not None else Completion(values=[], total=0, has_more=False)
+
     return server

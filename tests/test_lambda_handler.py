@@ -17,9 +17,16 @@ EVENTS = sorted(Path(__file__).resolve().parent.parent.joinpath("events").glob("
 EXPECTED_STATUS = {"get": 405, "malformed": 400, "initialized": 202}
 
 
+DEV_KEY = "local-dev-key-for-events"  # the local-only key the committed events carry
+
+
 @pytest.fixture(scope="module")
-def handler() -> Any:
-    return create_lambda_handler(build_server(), Settings())
+def handler(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The product's own handler, as `handler.py` builds it, with local (non-AWS) configuration."""
+    from app.main import build_product
+
+    environ = {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path_factory.mktemp("items") / "items.sqlite3")}
+    return build_product(environ).lambda_handler()
 
 
 def _kind(path: Path) -> str:
@@ -111,7 +118,7 @@ def test_alb_event(handler: Any) -> None:
         "httpMethod": "POST",
         "path": "/mcp",
         "queryStringParameters": {},
-        "headers": {"content-type": "application/json", "accept": "application/json, text/event-stream", "host": "mcp-alb-123.us-east-1.elb.amazonaws.com"},
+        "headers": {"content-type": "application/json", "accept": "application/json, text/event-stream", "host": "mcp-alb-123.us-east-1.elb.amazonaws.com", "authorization": f"Bearer {DEV_KEY}"},
         "body": json.dumps(CALL),
         "isBase64Encoded": False,
     }
@@ -148,3 +155,27 @@ def test_deadline_follows_the_lambda_context() -> None:
     error = _body(response)["error"]
     assert error["code"] == -32001
     assert error["data"]["timeoutSeconds"] <= 0.3
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-key-wrong-key-wrong", "Basic dXNlcjpwYXNz"], ids=["missing", "unknown-key", "wrong-scheme"])
+def test_events_without_a_valid_key_are_401_and_reach_no_tool(handler: Any, authorization: str | None) -> None:
+    event = json.loads(Path(EVENTS[0]).parent.joinpath("http-v2-tools-call.json").read_text())
+    event["headers"].pop("authorization")
+    if authorization is not None:
+        event["headers"]["authorization"] = authorization
+    for _ in range(2):
+        response = handler(copy.deepcopy(event), LocalContext())
+        assert response["statusCode"] == 401
+        assert "result" not in _body(response)
+        assert response["headers"]["www-authenticate"].startswith("Bearer")
+
+
+def test_items_tools_through_the_handler(handler: Any) -> None:
+    add = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "items_add", "arguments": {"title": "Lambda note", "tags": ["lambda"], "idempotency_key": "evt-1"}}}
+    first = _body(handler(_v2_event("/mcp", add), LocalContext()))["result"]["structuredContent"]
+    again = _body(handler(_v2_event("/mcp", add), LocalContext()))["result"]["structuredContent"]
+    assert first["created"] is True and again["created"] is False
+    assert again["item"]["id"] == first["item"]["id"]
+    get = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "items_get", "arguments": {"id": first["item"]["id"]}}}
+    got = _body(handler(_v2_event("/mcp", get), LocalContext()))["result"]["structuredContent"]
+    assert got["title"] == "Lambda note", got

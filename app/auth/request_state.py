@@ -22,6 +22,9 @@ Opening a token sealed under a key this instance does not know yet forces one
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import json
 import logging
 import time
@@ -54,6 +57,13 @@ class SealingRing:
     previous_valid_until: float | None
     _with_previous: AESGCMRequestStateCodec = field(repr=False)
     _without_previous: AESGCMRequestStateCodec | None = field(repr=False)
+    #: The ring's secrets, newest first; never logged. Lets other signers
+    #: (pagination cursors) derive their own keys from the same parameter.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def derive(self, label: bytes) -> tuple[bytes, ...]:
+        """One 32-byte key per secret for the purpose named by `label` (HMAC-SHA256 as a KDF)."""
+        return tuple(hmac.new(secret.encode("utf-8"), label, hashlib.sha256).digest() for secret in self.secrets)
 
     def codec_at(self, now: float) -> AESGCMRequestStateCodec:
         until = self.previous_valid_until
@@ -92,7 +102,7 @@ def parse_sealing_ring(raw: str) -> SealingRing:
     base = [current, *accepted]
     with_previous = AESGCMRequestStateCodec(_dedupe(base + ([previous] if previous else [])))
     without_previous = AESGCMRequestStateCodec(_dedupe(base)) if previous_valid_until is not None else None
-    return SealingRing(previous_valid_until, with_previous, without_previous)
+    return SealingRing(previous_valid_until, with_previous, without_previous, tuple(_dedupe(base + ([previous] if previous else []))))
 
 
 class SSMRequestStateCodec:

@@ -55,18 +55,31 @@ class CursorCodec:
 
     def __init__(
         self,
-        keys: Sequence[bytes],
+        keys: Sequence[bytes] | Callable[[], Sequence[bytes]],
         *,
         ttl_s: int = 3600,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`keys` is a fixed list, or a provider read on every use (a rotating ring from SSM)."""
+        if callable(keys):
+            self._provider = keys
+        else:
+            fixed = self._checked(keys)
+            self._provider = lambda: fixed
+        self._ttl_s = ttl_s
+        self._clock = clock
+
+    @staticmethod
+    def _checked(keys: Sequence[bytes]) -> tuple[bytes, ...]:
         if not keys:
             raise ValueError("at least one cursor key is required")
         if any(len(key) < MIN_KEY_BYTES for key in keys):
             raise ValueError(f"cursor keys must be at least {MIN_KEY_BYTES} bytes")
-        self._keys = tuple(keys)
-        self._ttl_s = ttl_s
-        self._clock = clock
+        return tuple(keys)
+
+    @property
+    def _keys(self) -> tuple[bytes, ...]:
+        return self._checked(self._provider())
 
     def seal(self, position: CursorPosition, *, principal_id: str, query: str) -> str:
         payload = json.dumps(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -48,7 +49,12 @@ def build_item_store(settings: ItemStoreSettings, *, dynamodb_client: BaseClient
     return SqliteItemStore(settings.sqlite_path)
 
 
-def build_cursor_codec(settings: ItemStoreSettings) -> CursorCodec:
+def build_cursor_codec(
+    settings: ItemStoreSettings, key_provider: Callable[[], Sequence[bytes]] | None = None
+) -> CursorCodec:
+    """`key_provider` (a rotating ring, e.g. derived from the SSM requestState keys) wins over settings."""
+    if key_provider is not None:
+        return CursorCodec(key_provider, ttl_s=settings.cursor_ttl_s)
     keys = settings.cursor_keys
     if not keys:
         if settings.on_lambda:
@@ -63,10 +69,15 @@ def build_cursor_codec(settings: ItemStoreSettings) -> CursorCodec:
     return CursorCodec(keys, ttl_s=settings.cursor_ttl_s)
 
 
-def build_item_service(settings: ItemStoreSettings, *, store: ItemStore | None = None) -> ItemService:
+def build_item_service(
+    settings: ItemStoreSettings,
+    *,
+    store: ItemStore | None = None,
+    cursor_keys: Callable[[], Sequence[bytes]] | None = None,
+) -> ItemService:
     """The service the tools call. Pass `store` to reuse one already built."""
     return ItemService(
         store if store is not None else build_item_store(settings),
-        build_cursor_codec(settings),
+        build_cursor_codec(settings, cursor_keys),
         idempotency_window=timedelta(seconds=settings.idempotency_ttl_s),
     )

@@ -67,6 +67,10 @@ def make_server(port: int, handler: Any) -> HTTPServer:
                 if name.lower() != "content-length":
                     self.send_header(name, value)
             self.send_header("content-length", str(len(data)))
+            # One request per connection: this server is serial, like one Lambda
+            # instance, and an idle keep-alive connection would block the next client.
+            self.send_header("connection", "close")
+            self.close_connection = True
             self.end_headers()
             self.wfile.write(data)
 

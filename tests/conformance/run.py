@@ -10,8 +10,10 @@ Prints each run's totals; exits non-zero if any run has an unexpected failure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,8 +57,45 @@ class Outcome:
     run: Run
     passed: int
     failed: int
-    exit_code: int
+    unexpected: list[str]
+    stale: list[str]
     log: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.failed >= 0 and not self.unexpected and not self.stale
+
+
+def baseline(path: Path) -> set[str]:
+    """Scenario names under `server:` in an expected-failures YAML (a flat list; no YAML library needed)."""
+    names: set[str] = set()
+    in_server = False
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line:
+            continue
+        if not line.startswith(" "):
+            in_server = line.startswith("server:")
+        elif in_server and line.strip().startswith("- "):
+            names.add(line.strip()[2:].strip())
+    return names
+
+
+def failing_scenarios(results: Path) -> tuple[set[str], set[str]]:
+    """(scenarios with a FAILURE check, all scenarios seen), read from each scenario's checks.json.
+
+    The harness's own exit code also fails scenarios that only *warn* (here:
+    no session id, by construction); warnings are not failures, so the
+    verdict is taken from the checks themselves.
+    """
+    failing: set[str] = set()
+    seen: set[str] = set()
+    for checks in results.glob("*/checks.json"):
+        scenario = re.sub(r"^server-|-\d{4}-\d{2}-\d{2}T.*$", "", checks.parent.name)
+        seen.add(scenario)
+        if any(check.get("status") == "FAILURE" for check in json.loads(checks.read_text())):
+            failing.add(scenario)
+    return failing, seen
 
 
 def _free_port() -> int:
@@ -84,17 +123,20 @@ def run_one(runtime: str, run: Run, out_dir: Path) -> Outcome:
         _wait_listening(port, proc)
         slug = re.sub(r"[^a-z0-9]+", "-", f"{runtime} {run.name}".lower()).strip("-")
         results = out_dir / slug
+        shutil.rmtree(results, ignore_errors=True)  # checks.json of an earlier run must not count
         cmd = [str(NODE), str(run.harness), "server", "--url", f"http://127.0.0.1:{port}/mcp", "--suite", "all",
                "--expected-failures", str(run.baseline), "-o", str(results)]
         if run.spec_version:
             cmd += ["--spec-version", run.spec_version]
         log = out_dir / f"{slug}.log"
         with log.open("wb") as sink:
-            code = subprocess.run(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, timeout=900,
-                                  env={**os.environ, "NO_COLOR": "1"}).returncode
+            subprocess.run(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, timeout=900,
+                           env={**os.environ, "NO_COLOR": "1"})
         match = TOTAL.search(log.read_text(errors="replace"))
         passed, failed = (int(match[1]), int(match[2])) if match else (0, -1)
-        return Outcome(runtime, run, passed, failed, code, log)
+        failing, seen = failing_scenarios(results)
+        expected = baseline(run.baseline)
+        return Outcome(runtime, run, passed, failed, sorted(failing - expected), sorted((expected & seen) - failing), log)
     finally:
         proc.terminate()
         try:
@@ -110,9 +152,12 @@ def main() -> int:
     outcomes = [run_one(runtime, run, out_dir) for runtime in RUNTIMES for run in RUNS]
     print(f"{'runtime':8} {'harness':28} {'passed':>6} {'failed':>6}  verdict")
     for o in outcomes:
-        verdict = "ok" if o.exit_code == 0 else f"UNEXPECTED (exit {o.exit_code}, see {o.log.relative_to(ROOT)})"
+        if o.ok:
+            verdict = "ok" + (f" (expected: {len(baseline(o.run.baseline))} back-channel scenarios)" if o.failed else "")
+        else:
+            verdict = f"UNEXPECTED failing={o.unexpected} stale-baseline={o.stale} (see {o.log.relative_to(ROOT)})"
         print(f"{o.runtime:8} {o.run.name:28} {o.passed:>6} {o.failed:>6}  {verdict}")
-    return 0 if all(o.exit_code == 0 for o in outcomes) else 1
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 if __name__ == "__main__":
