@@ -7,8 +7,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# The Lambda runtime is python3.13: develop and test on it when available.
-PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3 2>/dev/null | tail -1 || command -v python3)
+# The Lambda runtime is python3.13: develop and test on it (found on PATH or
+# under pyenv, and actually run, not just a shim); else the default python3.
+PYTHON ?= $(shell python3 deploy/pythons.py find 3.13 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 JS := tests/js
@@ -26,6 +27,8 @@ help:
 	@echo "make bench        benchmark against the SDK's stateless app and a bare Mangum floor"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@# A venv left from another Python version is rebuilt on the chosen one.
+	@if [ -x "$(PY)" ] && [ "$$($(PY) -c 'import sys; print(sys.version[:4])')" != "$$($(PYTHON) -c 'import sys; print(sys.version[:4])')" ]; then rm -rf $(VENV); fi
 	@test -x "$(PY)" || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
@@ -47,14 +50,17 @@ EVENTS_DEV_KEY := local-dev-key-for-events
 invoke: venv
 	MCP_DEV_API_KEY=$${MCP_DEV_API_KEY:-$(EVENTS_DEV_KEY)} $(PY) -m app.invoke $(EVENT)
 
-test: venv node
+test: venv node sam-tools
 	$(PY) -m pytest -q
 
 conformance: venv node
 	$(PY) -m tests.conformance.run
 
-bench: venv
+bench: venv sam-tools
 	$(PY) -m bench.run
+	$(MAKE) --no-print-directory bench-artifact
 
 clean:
-	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .aws-sam
+	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .aws-sam .tools
+
+include deploy/sam.mk
