@@ -5,16 +5,22 @@
     ├── SecretUnavailable       a secret store could not be read (-> 503, fail closed)
     ├── AuthError               the caller is not let in
     │   ├── Unauthenticated     no or bad credentials (-> 401)
+    │   │   ├── MissingCredentials   no Authorization header (401, no error= parameter)
+    │   │   └── InvalidCredentials   presented and refused (401, error="invalid_token")
     │   └── Forbidden           known caller, missing scope (-> 403)
+    │       └── InsufficientScope    (403, error="insufficient_scope", scope=...)
     └── DomainError             a tool's business rule said no (-> isError result)
         ├── NotFound
         ├── Conflict            stale version, duplicate
-        └── InvalidInput        a value the schema allowed but the rule does not
+        ├── InvalidInput        a value the schema allowed but the rule does not
+        └── StoreUnavailable    throttled or briefly unreachable: retry the same call
 
 Transport-level refusals (bad JSON, wrong headers) are not exceptions: they are
 answered where they are found, in `app.wire`. Tool code raises `DomainError`
 subclasses; the SDK turns any exception raised by a tool into an `isError`
-result, and `app.tools_support.tool_errors` keeps their messages caller-safe.
+result, and `app.items.edge` keeps those messages caller-safe. Auth reasons
+are fixed strings, never built from request data, so they cannot carry a
+credential.
 """
 
 from __future__ import annotations
@@ -64,3 +70,23 @@ class Conflict(DomainError):
 
 class InvalidInput(DomainError):
     pass
+
+
+class MissingCredentials(Unauthenticated):
+    """No Authorization header: 401 without an `error=` parameter (RFC 6750 3.1)."""
+
+
+class InvalidCredentials(Unauthenticated):
+    """A credential was presented and refused: 401 with `error="invalid_token"`."""
+
+
+class InsufficientScope(Forbidden):
+    """Known caller lacking required scopes: 403 with `error="insufficient_scope"`."""
+
+    def __init__(self, reason: str, required: tuple[str, ...]) -> None:
+        super().__init__(reason)
+        self.required = required
+
+
+class StoreUnavailable(DomainError):
+    """The store is throttling or briefly unreachable. Safe to retry the same call."""

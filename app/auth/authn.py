@@ -27,7 +27,7 @@ import anyio.to_thread
 
 from app.auth.cache import Clock, RefreshingCache
 from app.auth.config import AuthSettings
-from app.auth.errors import InsufficientScope, InvalidCredentials, MissingCredentials
+from app.errors import InsufficientScope, InvalidCredentials, MissingCredentials
 from app.auth.jwks import JwksLoader, SigningKey
 from app.auth.jwt_verify import JwtPolicy, principal_from_claims, read_header, verify_token
 from app.auth.keyring import KEY_PREFIX_BYTES, KeyRing, key_id_of, parse_key_ring

@@ -24,7 +24,7 @@ from typing import Any
 
 import jwt
 
-from app.auth.errors import InvalidCredentials
+from app.errors import InvalidCredentials
 from app.auth.jwks import ALLOWED_ALGORITHMS, SigningKey
 from app.principal import Principal
 

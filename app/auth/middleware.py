@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.config import AuthSettings, running_in_lambda
-from app.auth.errors import InsufficientScope, InvalidCredentials
+from app.errors import InsufficientScope, InvalidCredentials
 from app.auth.prm import external_base_url, metadata_url, prm_document, prm_paths, route_path
 from app.config import Settings
 from app.errors import AuthError, ConfigurationError, SecretUnavailable

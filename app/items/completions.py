@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import anyio.to_thread
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
-from app.items.errors import StoreUnavailable
+from app.errors import StoreUnavailable
 from app.items.prompts import SUMMARIZE_PROMPT
 from app.items.resources import ITEM_TEMPLATE
 from app.items.service import ItemService

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-from app.items.errors import StoreUnavailable
+from app.errors import StoreUnavailable
 from app.items.model import Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 

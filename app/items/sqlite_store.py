@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.items.errors import StoreUnavailable
+from app.errors import StoreUnavailable
 from app.items.model import Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 

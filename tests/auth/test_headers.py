@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.auth.authn import MAX_CREDENTIAL_BYTES, parse_bearer
-from app.auth.errors import InvalidCredentials, MissingCredentials
+from app.errors import InvalidCredentials, MissingCredentials
 
 from .support import MCP_BODY, Ssm, auth_settings, build_app, client, new_key, ring_json
 

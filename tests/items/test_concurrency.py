@@ -10,7 +10,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from app.errors import Conflict
-from app.items.errors import StoreUnavailable
+from app.errors import StoreUnavailable
 from app.items.service import AddOutcome, ItemService
 
 from .conftest import ALICE, BOB
