@@ -149,7 +149,7 @@ def _error_message(request_id: RequestId | None, exc: Exception) -> dict[str, An
     error = handler_exception_to_error_data(exc)
     if error is None:
         # A server bug, not the client's fault: full detail to the log, none on the wire.
-        logger.exception("handler raised", extra={"jsonrpc_id": request_id})
+        logger.error("handler raised", exc_info=exc, extra={"jsonrpc_id": request_id})
         return {"jsonrpc": "2.0", "id": request_id, "error": {"code": INTERNAL_ERROR, "message": "Internal error"}}
     return {"jsonrpc": "2.0", "id": request_id, "error": error.model_dump(mode="json", exclude_none=True)}
 

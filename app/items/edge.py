@@ -13,8 +13,7 @@ keeps its message. Anything else is a bug or an outage: it is logged here
 with its traceback and an incident id, and the caller sees only
 "internal error" and the id, never the exception text.
 
-`app.tools_support.tool_errors` is meant to become the project-wide version
-of `tool_errors`; when it lands, this module should delegate to it.
+A team adding tools of its own copies this module's `tool_errors` pattern.
 """
 
 from __future__ import annotations
