@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,6 +47,15 @@ def current_principal() -> Principal:
 def peek_principal() -> Principal | None:
     """The caller if one is bound, else None (for logging)."""
     return _current.get()
+
+
+def bind_principal(principal: Principal) -> Token[Principal | None]:
+    """Bind `principal` for the current context; pass the token to `unbind_principal` when done."""
+    return _current.set(principal)
+
+
+def unbind_principal(token: Token[Principal | None]) -> None:
+    _current.reset(token)
 
 
 @contextmanager
