@@ -2,7 +2,8 @@
 
 Everything a stateless endpoint must check before the SDK sees a request
 lives here, in the order a client's mistake is most cheaply found: HTTP method,
-Host/Origin, Accept, Content-Type, body size, JSON syntax, then the era's own
+Host/Origin, Accept, Content-Type, body size, JSON syntax. Then the request is
+routed to its era (`app.handshake`, `app.modern`), which applies its own
 envelope rules. Nothing is kept between requests except the server definition.
 
 Why not the SDK's `StreamableHTTPSessionManager`: its `run()` lifecycle can be
@@ -15,73 +16,22 @@ classifier, `Mcp-Param-*` validation) are used as they are.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
 from contextlib import AsyncExitStack
 from typing import Any, Final
 
 from mcp.server.lowlevel.server import Server
-from mcp.shared.inbound import (
-    ERROR_CODE_HTTP_STATUS,
-    InboundLadderRejection,
-    classify_inbound_request,
-    find_duplicated_routing_header,
-    unsupported_protocol_version_rejection,
-    validate_mcp_param_headers,
-)
-from mcp_types import (
-    HEADER_MISMATCH,
-    INVALID_REQUEST,
-    METHOD_NOT_FOUND,
-    PROTOCOL_VERSION_META_KEY,
-)
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, KNOWN_PROTOCOL_VERSIONS
-from starlette.requests import Request
+from mcp_types import INVALID_REQUEST
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import Receive, Scope, Send
 
-from app import wire
+from app import handshake, modern, wire
 from app.config import Settings
-from app.exchange import (
-    DEFAULT_HANDSHAKE_VERSION,
-    handshake_connection,
-    modern_connection,
-    new_channel,
-    run_request,
-)
+from app.exchange import DEFAULT_HANDSHAKE_VERSION, Exchange
 from app.origin import OriginPolicy
 
 logger = logging.getLogger(__name__)
 
-_BATCH_VERSION: Final = "2025-03-26"  # the only revision with JSON-RPC batches
 _ALLOW_POST: Final = ((b"allow", b"POST"),)
-#: Never served: its response is a stream that outlives the request (Lambda buffers
-#: whole responses) and is fed by an event bus no two instances share.
-_LISTEN: Final = "subscriptions/listen"
-
-
-class _HeaderPairs(Mapping[str, str]):
-    """Raw header pairs seen as a mapping whose `items()` keeps duplicates.
-
-    The SDK's `Mcp-Param-*` validator spots a duplicated header by iterating
-    `items()`; a folded dict would hide it.
-    """
-
-    __slots__ = ("_pairs", "_folded")
-
-    def __init__(self, pairs: list[tuple[str, str]], folded: dict[str, str]) -> None:
-        self._pairs = pairs
-        self._folded = folded
-
-    def __getitem__(self, key: str) -> str:
-        return self._folded[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._folded)
-
-    def __len__(self) -> int:
-        return len(self._folded)
-
-    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
-        return self._pairs
 
 
 def _header_pairs(scope: Scope) -> list[tuple[str, str]]:
@@ -104,40 +54,6 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _valid_id(value: Any) -> bool:
-    return (isinstance(value, (str, int)) and not isinstance(value, bool)) or value is None
-
-
-def _request_shape_error(message: dict[str, Any]) -> str | None:
-    """Why a request object is malformed, or None. Notifications have no `id`."""
-    if message.get("jsonrpc") != "2.0":
-        return 'Invalid request: "jsonrpc" must be "2.0"'
-    if not isinstance(message.get("method"), str):
-        return 'Invalid request: "method" must be a string'
-    if "id" in message and (message["id"] is None or not _valid_id(message["id"])):
-        return 'Invalid request: "id" must be a string or an integer'
-    params = message.get("params")
-    if params is not None and not isinstance(params, dict):
-        return 'Invalid request: "params" must be an object'
-    return None
-
-
-def _is_response(message: dict[str, Any]) -> bool:
-    return "method" not in message and "id" in message and ("result" in message or "error" in message)
-
-
-def _has_modern_envelope(message: Any) -> bool:
-    if not isinstance(message, dict) or message.get("method") == "initialize":
-        return False
-    params = message.get("params")
-    return isinstance(params, dict) and isinstance(params.get("_meta"), dict) and PROTOCOL_VERSION_META_KEY in params["_meta"]
-
-
-def _rejection_reply(rejection: InboundLadderRejection, request_id: Any) -> wire.Reply:
-    status = ERROR_CODE_HTTP_STATUS.get(rejection.code, 400)
-    return wire.error_reply(status, request_id, rejection.code, rejection.message, rejection.data)
 
 
 class McpEndpoint:
@@ -204,13 +120,25 @@ class McpEndpoint:
             decoded = wire.decode_json(body)
         except wire.ParseFailure:
             return wire.PARSE_ERROR_REPLY
+        exchange = Exchange(
+            server=self._server,
+            lifespan_state=self._lifespan_state if self._lifespan_stack else await self._lifespan(),
+            budget_s=self.budget_s(scope),
+            scope=scope,
+            headers=headers,
+            pairs=pairs,
+            body=body,
+            json_ok=json_ok,
+            sse_ok=sse_ok,
+        )
+        # Era routing: a version header that is not a handshake revision, or
+        # (without the header) a body carrying the 2026-07-28 envelope.
         version = headers.get("mcp-protocol-version")
-        ctx = _Exchange(self, scope, headers, pairs, body, sse_ok=sse_ok, json_ok=json_ok)
         if (version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS) or (
-            version is None and _has_modern_envelope(decoded)
+            version is None and modern.has_envelope(decoded)
         ):
-            return await ctx.modern(decoded, version)
-        return await ctx.handshake(decoded, version or DEFAULT_HANDSHAKE_VERSION)
+            return await modern.answer(exchange, decoded, version)
+        return await handshake.answer(exchange, decoded, version or DEFAULT_HANDSHAKE_VERSION)
 
     def _too_large(self) -> wire.Reply:
         return wire.error_reply(
@@ -225,178 +153,3 @@ class McpEndpoint:
         if remaining_ms is not None:
             budget = min(budget, remaining_ms() / 1000.0 - self._settings.deadline_margin_s)
         return max(budget, 0.001)
-
-
-class _Exchange:
-    """The per-request half of the endpoint: one instance per HTTP request."""
-
-    __slots__ = ("endpoint", "scope", "headers", "pairs", "body", "sse_ok", "json_ok")
-
-    def __init__(
-        self,
-        endpoint: McpEndpoint,
-        scope: Scope,
-        headers: dict[str, str],
-        pairs: list[tuple[str, str]],
-        body: bytes,
-        *,
-        sse_ok: bool,
-        json_ok: bool,
-    ) -> None:
-        self.endpoint = endpoint
-        self.scope = scope
-        self.headers = headers
-        self.pairs = pairs
-        self.body = body
-        self.sse_ok = sse_ok
-        self.json_ok = json_ok
-
-    def _starlette_request(self) -> Request:
-        # Handlers may read the HTTP request from their context; the body was
-        # already consumed, so it is primed to keep `await request.body()` working.
-        request = Request(self.scope)
-        request._body = self.body  # noqa: SLF001 - Starlette's own cache slot for the body
-        return request
-
-    def _deliver(self, response: dict[str, Any], emitted: list[dict[str, Any]], status: int) -> wire.Reply:
-        """JSON when nothing was emitted (or SSE is not accepted); else notifications then response, as SSE."""
-        if emitted and self.sse_ok:
-            emitted.append(response)
-            return wire.sse_reply(emitted, status)
-        if not self.json_ok:  # SSE-only client: still answer in the form it asked for
-            return wire.sse_reply((response,), status)
-        return wire.json_reply(response, status)
-
-    # -- handshake era (2024-11-05 .. 2025-11-25) ---------------------------
-
-    async def handshake(self, decoded: Any, version: str) -> wire.Reply:
-        if isinstance(decoded, list):
-            return await self._batch(decoded, version)
-        if not isinstance(decoded, dict):
-            return wire.invalid_request(None, "Invalid request: body must be a JSON-RPC object")
-        if _is_response(decoded):
-            return wire.ACCEPTED  # a posted response answers nothing we asked: statelessly, nothing waits for it
-        problem = _request_shape_error(decoded)
-        if problem is not None:
-            return wire.invalid_request(decoded.get("id") if _valid_id(decoded.get("id")) else None, problem)
-        if "id" not in decoded:
-            return wire.ACCEPTED  # notifications carry no state a stateless server could keep
-        response, emitted = await self._serve_handshake(decoded, version)
-        return self._deliver(response, emitted, 200)
-
-    async def _serve_handshake(self, message: dict[str, Any], version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        endpoint = self.endpoint
-        params = message.get("params")
-        channel = new_channel(message["id"], params, self.headers, self._starlette_request())
-        connection = handshake_connection(channel, version)
-        response = await run_request(
-            endpoint._server,  # noqa: SLF001 - same module family
-            channel,
-            message["method"],
-            params,
-            connection,
-            endpoint._lifespan_state if endpoint._lifespan_stack else await endpoint._lifespan(),  # noqa: SLF001
-            endpoint.budget_s(self.scope),
-        )
-        return response, channel.emitted
-
-    async def _batch(self, batch: list[Any], version: str) -> wire.Reply:
-        if version != _BATCH_VERSION:
-            return wire.invalid_request(None, f"Invalid request: JSON-RPC batches are not supported at {version}")
-        if not batch:
-            return wire.invalid_request(None, "Invalid request: empty batch")
-        responses: list[dict[str, Any]] = []
-        emitted: list[dict[str, Any]] = []
-        for item in batch:
-            if not isinstance(item, dict):
-                responses.append(wire.error_object(None, INVALID_REQUEST, "Invalid request: batch member is not an object"))
-                continue
-            if _is_response(item):
-                continue
-            problem = _request_shape_error(item)
-            if problem is not None:
-                responses.append(wire.error_object(item.get("id") if _valid_id(item.get("id")) else None, INVALID_REQUEST, problem))
-                continue
-            if "id" not in item:
-                continue
-            response, notes = await self._serve_handshake(item, version)
-            responses.append(response)
-            emitted.extend(notes)
-        if not responses:
-            return wire.ACCEPTED
-        if emitted and self.sse_ok:
-            return wire.sse_reply([*emitted, *responses])
-        return wire.json_reply(responses)
-
-    # -- modern era (2026-07-28) --------------------------------------------
-
-    async def modern(self, decoded: Any, version: str | None) -> wire.Reply:
-        if not isinstance(decoded, dict):
-            return wire.invalid_request(None, "Invalid request: body must be a single JSON-RPC request object")
-        if "id" not in decoded:
-            if not isinstance(decoded.get("method"), str) or _is_response(decoded):
-                return wire.invalid_request(None, "Invalid request: body must be a single JSON-RPC request object")
-            rejection = unsupported_protocol_version_rejection(version or "")
-            if rejection is not None:
-                return _rejection_reply(rejection, None)
-            return wire.ACCEPTED  # this era defines no client-to-server notifications: acknowledged, dropped
-        problem = _request_shape_error(decoded)
-        if problem is not None:
-            return wire.invalid_request(decoded.get("id") if _valid_id(decoded.get("id")) else None, problem)
-        request_id = decoded["id"]
-        duplicated = find_duplicated_routing_header(self.pairs)
-        if duplicated is not None:
-            return wire.error_reply(400, request_id, HEADER_MISMATCH, f"{duplicated} header appears more than once")
-        if version is not None and version not in KNOWN_PROTOCOL_VERSIONS and not _has_modern_envelope(decoded):
-            # Neither era's version: name every revision served, handshake ones included.
-            rejection = unsupported_protocol_version_rejection(version, KNOWN_PROTOCOL_VERSIONS)
-            assert rejection is not None
-            return _rejection_reply(rejection, request_id)
-        verdict = classify_inbound_request(decoded, headers=self.headers)
-        if isinstance(verdict, InboundLadderRejection):
-            return _rejection_reply(verdict, request_id)
-        method: str = decoded["method"]
-        params: dict[str, Any] | None = decoded.get("params")
-        if method == "tools/call":
-            rejection = self._param_header_rejection(params or {})
-            if rejection is not None:
-                return _rejection_reply(rejection, request_id)
-        if method == _LISTEN:
-            return wire.error_reply(
-                404,
-                request_id,
-                METHOD_NOT_FOUND,
-                "subscriptions/listen is not served: this stateless endpoint answers every request with one "
-                "complete response, so it cannot hold a stream open. Poll the list methods instead.",
-            )
-        endpoint = self.endpoint
-        channel = new_channel(request_id, params, self.headers, self._starlette_request())
-        connection = modern_connection(verdict.protocol_version, verdict.client_info, verdict.client_capabilities)
-        response = await run_request(
-            endpoint._server,  # noqa: SLF001
-            channel,
-            method,
-            params,
-            connection,
-            endpoint._lifespan_state if endpoint._lifespan_stack else await endpoint._lifespan(),  # noqa: SLF001
-            endpoint.budget_s(self.scope),
-        )
-        return self._deliver(response, channel.emitted, wire.modern_status(response))
-
-    def _param_header_rejection(self, params: dict[str, Any]) -> InboundLadderRejection | None:
-        """`Mcp-Param-*` headers must agree with the arguments annotated `x-mcp-header`."""
-        lookup = self.endpoint._server.get_tool_input_schema  # noqa: SLF001
-        name = params.get("name")
-        arguments = params.get("arguments")
-        if lookup is None or not isinstance(name, str):
-            return None
-        if arguments is None:
-            arguments = {}
-        if not isinstance(arguments, dict):
-            return None  # the kernel's params validation answers this one
-        if not arguments and not any(key.startswith("mcp-param-") for key in self.headers):
-            return None
-        schema = lookup(name)
-        if schema is None:
-            return None
-        return validate_mcp_param_headers(schema, arguments, _HeaderPairs(self.pairs, self.headers))

@@ -31,6 +31,10 @@ from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data, progr
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
 from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT, ProgressToken, RequestId
+from starlette.requests import Request
+from starlette.types import Scope
+
+from app import wire
 
 logger = logging.getLogger(__name__)
 
@@ -196,3 +200,56 @@ async def run_request(
             raise exc
         return _error_message(request_id, exc)
     return {"jsonrpc": "2.0", "id": request_id, "result": task.result()}
+
+
+@dataclass(slots=True, eq=False)
+class Exchange:
+    """One HTTP request that passed the transport checks: its facts, and how to answer it.
+
+    Built by the endpoint, consumed by an era module (`app.handshake`,
+    `app.modern`), which decides what to dispatch and hands back a `wire.Reply`.
+    """
+
+    server: Server[Any]
+    lifespan_state: Any
+    budget_s: float
+    scope: Scope
+    headers: dict[str, str]
+    #: Every header line, duplicates kept (the modern era refuses duplicated routing headers).
+    pairs: list[tuple[str, str]]
+    body: bytes
+    json_ok: bool
+    sse_ok: bool
+
+    def http_request(self) -> Request:
+        # Handlers may read the HTTP request from their context; the body was
+        # already consumed, so it is primed to keep `await request.body()` working.
+        request = Request(self.scope)
+        request._body = self.body  # noqa: SLF001 - Starlette's own cache slot for the body
+        return request
+
+    async def dispatch(
+        self,
+        request_id: RequestId,
+        method: str,
+        params: Mapping[str, Any] | None,
+        connection_for: Any,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Run one request; return its response message and the notifications it emitted.
+
+        `connection_for(channel)` builds the era's connection around the request's channel.
+        """
+        channel = new_channel(request_id, params, self.headers, self.http_request())
+        response = await run_request(
+            self.server, channel, method, params, connection_for(channel), self.lifespan_state, self.budget_s
+        )
+        return response, channel.emitted
+
+    def deliver(self, response: dict[str, Any], emitted: list[dict[str, Any]], status: int = 200) -> wire.Reply:
+        """JSON when nothing was emitted (or SSE is not accepted); else the notifications, then the response, as SSE."""
+        if emitted and self.sse_ok:
+            emitted.append(response)
+            return wire.sse_reply(emitted, status)
+        if not self.json_ok:  # an SSE-only client still gets the form it asked for
+            return wire.sse_reply((response,), status)
+        return wire.json_reply(response, status)

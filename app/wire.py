@@ -122,3 +122,33 @@ def is_json_content_type(content_type: str) -> bool:
     """`application/json`, parameters such as charset allowed, case-insensitive."""
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def valid_id(value: Any) -> bool:
+    """A JSON-RPC id: string or integer (booleans are not integers here), or null."""
+    return (isinstance(value, (str, int)) and not isinstance(value, bool)) or value is None
+
+
+def echoable_id(message: Mapping[str, Any]) -> Any:
+    """The id to put on an error about `message`: its own when well-formed, else null."""
+    request_id = message.get("id")
+    return request_id if valid_id(request_id) else None
+
+
+def request_shape_error(message: Mapping[str, Any]) -> str | None:
+    """Why a request (or notification: no `id`) object is malformed, or None."""
+    if message.get("jsonrpc") != "2.0":
+        return 'Invalid request: "jsonrpc" must be "2.0"'
+    if not isinstance(message.get("method"), str):
+        return 'Invalid request: "method" must be a string'
+    if "id" in message and (message["id"] is None or not valid_id(message["id"])):
+        return 'Invalid request: "id" must be a string or an integer'
+    params = message.get("params")
+    if params is not None and not isinstance(params, dict):
+        return 'Invalid request: "params" must be an object'
+    return None
+
+
+def is_response(message: Mapping[str, Any]) -> bool:
+    """A posted JSON-RPC response (result or error), which no stateless server is waiting for."""
+    return "method" not in message and "id" in message and ("result" in message or "error" in message)
