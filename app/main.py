@@ -3,7 +3,9 @@
 `handler.py` (Lambda) and `app.local` (`make run`) both start here, so the
 deployed function and the local server are the same program with different
 configuration: secrets and the item table from SSM and DynamoDB on Lambda,
-a development key and an SQLite file locally.
+a development key and an SQLite file locally. Observability (logs, metrics,
+traces) and the SnapStart hooks are attached here too, so nothing below knows
+about them.
 """
 
 from __future__ import annotations
@@ -11,29 +13,48 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import IO, Any
 
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from starlette.types import ASGIApp
 
-from app.asgi import create_asgi_app
+from app.asgi import create_asgi_app, lowlevel_server
 from app.auth import AuthSettings, build_request_state_security, protect
+from app.auth.authn import build_authenticator
+from app.auth.ssm import make_ssm_provider
 from app.config import Settings
 from app.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
-from app.items.factory import build_item_service
+from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.lambda_entry import LambdaHandler, create_lambda_handler
+from app.observability import Observability, ObservabilitySettings, ObservedHandler, RequestObserver
 from app.server import SERVER_NAME, build_server
+from app.snapstart import DynamoTable, SnapStartHooks, register, unprotected_handler
 
 logger = logging.getLogger(__name__)
 
 #: Derivation label for item-cursor keys taken from the requestState key ring.
 CURSOR_KEY_LABEL = b"mcp-lambda/items-cursor/v1"
 
+#: Tools without side effects, safe to call while priming a SnapStart snapshot.
+PRIMING_TOOL_CALLS: tuple[tuple[str, Mapping[str, Any]], ...] = (
+    ("echo", {"text": "snapstart"}),
+    ("add", {"a": 2, "b": 3}),
+)
+
 
 def on_lambda(environ: Mapping[str, str]) -> bool:
     return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+@dataclass(frozen=True)
+class LambdaBuild:
+    """The Lambda handler and the SnapStart hooks built with it."""
+
+    handler: ObservedHandler
+    snapstart: SnapStartHooks
+    observability: Observability
 
 
 @dataclass(frozen=True)
@@ -43,19 +64,87 @@ class Product:
     settings: Settings
     auth: AuthSettings
     server: MCPServer[Any]
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    request_state: RequestStateSecurity | None = None
+    dynamodb: DynamoTable | None = None
+    #: Where the app's logs go (tests); default stdout on Lambda, stderr elsewhere.
+    log_stream: IO[str] | None = field(default=None, repr=False, compare=False)
 
     def asgi_app(self) -> ASGIApp:
-        """The protected ASGI app (`make run`)."""
+        """The protected ASGI app (`make run`): logs, no metrics or traces (no invocation to flush them)."""
+        self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
         return protect(create_asgi_app(self.server, self.settings), self.settings, self.auth)
 
     def lambda_handler(self) -> LambdaHandler:
-        """The protected Lambda handler (`handler.handler`)."""
-        return create_lambda_handler(
-            self.server, self.settings, wrap=lambda app: protect(app, self.settings, self.auth)
+        """The protected, observed Lambda handler (`handler.handler`); registers the SnapStart hooks on Lambda."""
+        build = self.lambda_build()
+        if self.observability.on_lambda:
+            register(build.snapstart)
+        return build.handler
+
+    def lambda_build(self) -> LambdaBuild:
+        """The handler and its SnapStart hooks, unregistered (tests call the hooks themselves)."""
+        observability = self._observe(self.observability)  # first: start-up lines are formatted like the rest
+        authenticator = build_authenticator(self.auth, self.settings)
+        below_auth: list[ASGIApp] = []
+
+        def guard(app: ASGIApp) -> ASGIApp:
+            below_auth.append(app)
+            return protect(app, self.settings, self.auth, authenticator=authenticator)
+
+        raw = create_lambda_handler(self.server, self.settings, wrap=guard)
+        hooks = SnapStartHooks(
+            settings=self.settings,
+            handler=raw,
+            unprotected=unprotected_handler(below_auth[0], self.settings),
+            secret_caches=_secret_caches(authenticator, self.request_state),
+            ssm_provider=self._ssm_provider(),
+            dynamodb=self.dynamodb,
+            tool_calls=PRIMING_TOOL_CALLS,
+            unobserved=observability.unobserved,
         )
+        return LambdaBuild(handler=observability.wrap(raw), snapstart=hooks, observability=observability)
+
+    def _observe(self, settings: ObservabilitySettings, *, terminal: bool = False) -> Observability:
+        core = lowlevel_server(self.server)
+
+        def known_tool(name: str) -> bool:
+            return core.get_tool_input_schema is not None and core.get_tool_input_schema(name) is not None
+
+        observability = Observability.build(
+            settings,
+            known_method=lambda method: method == "initialize" or core.get_request_handler(method) is not None,
+            known_tool=known_tool,
+            log_stream=self.log_stream,
+            terminal=terminal,
+        )
+        # Outermost: it times and sees everything the others do or refuse.
+        core.middleware[:] = [
+            observability.middleware,
+            *(m for m in core.middleware if not isinstance(m, RequestObserver)),
+        ]
+        return observability
+
+    def _ssm_provider(self) -> Any:
+        if self.auth.api_keys_param or self.auth.request_state_key_param:
+            return make_ssm_provider(self.auth.fetch_timeout_s)  # the one the caches use (cached per process)
+        return None
 
 
-def _sealing(settings: Settings, auth: AuthSettings, lambda_env: bool) -> tuple[RequestStateSecurity | None, Callable[[], Sequence[bytes]] | None]:
+def _secret_caches(authenticator: Any, security: RequestStateSecurity | None) -> list[Any]:
+    """Every RefreshingCache holding a secret or a signing key: API key ring, JWKS, requestState ring."""
+    jwt_auth = getattr(authenticator, "jwt_auth", None)
+    candidates = (
+        getattr(authenticator, "key_ring", None),
+        getattr(jwt_auth, "jwks", None),
+        getattr(getattr(security, "codec", None), "ring", None),
+    )
+    return [cache for cache in candidates if cache is not None]
+
+
+def _sealing(
+    settings: Settings, auth: AuthSettings, lambda_env: bool
+) -> tuple[RequestStateSecurity | None, Callable[[], Sequence[bytes]] | None]:
     """The requestState policy, and the cursor-key provider derived from the same secret.
 
     On Lambda the key must come from SSM: every instance has to open what any
@@ -80,12 +169,27 @@ def _sealing(settings: Settings, auth: AuthSettings, lambda_env: bool) -> tuple[
     return None, None  # the SDK's process-local key: fine for one local process
 
 
-def build_product(environ: Mapping[str, str] | None = None) -> Product:
+def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[str] | None = None) -> Product:
     env = os.environ if environ is None else environ
     lambda_env = on_lambda(env)
     settings = Settings.from_env(env)
     auth = AuthSettings.from_env(env)
+    observability = ObservabilitySettings.from_env(env)
     security, cursor_keys = _sealing(settings, auth, lambda_env)
-    items = build_item_service(ItemStoreSettings.from_env(env), cursor_keys=cursor_keys)
+    item_settings = ItemStoreSettings.from_env(env)
+    dynamodb: DynamoTable | None = None
+    if item_settings.backend == "dynamodb":
+        assert item_settings.table_name is not None  # ItemStoreSettings guarantees it
+        dynamodb = DynamoTable(make_dynamodb_client(), item_settings.table_name)
+    store = build_item_store(item_settings, dynamodb_client=dynamodb.client if dynamodb else None)
+    items = build_item_service(item_settings, store=store, cursor_keys=cursor_keys)
     server = build_server(request_state_security=security, item_service=items)
-    return Product(settings=settings, auth=auth, server=server)
+    return Product(
+        settings=settings,
+        auth=auth,
+        server=server,
+        observability=observability,
+        request_state=security,
+        dynamodb=dynamodb,
+        log_stream=log_stream,
+    )

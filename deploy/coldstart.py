@@ -69,7 +69,10 @@ METRICS = ("cold_ms", "import_ms", "initialize_ms", "call_ms", "process_ms")
 
 def sample(python: str, artifact: Path, events: list[str]) -> dict[str, Any]:
     started = time.perf_counter()
-    proc = run_child(python, artifact, CHILD, events, env=child_env())
+    with tempfile.TemporaryDirectory(prefix="mcp-coldstart-items-") as scratch:
+        # The committed events carry the local-only development key; items go to a scratch SQLite file.
+        local = {"MCP_DEV_API_KEY": "local-dev-key-for-events", "ITEMS_SQLITE_PATH": str(Path(scratch) / "items.sqlite3")}
+        proc = run_child(python, artifact, CHILD, events, env=child_env(local))
     process_ms = (time.perf_counter() - started) * 1000
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("COLDSTART ")), None)
     if proc.returncode != 0 or line is None:

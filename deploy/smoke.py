@@ -155,12 +155,19 @@ def problems_of(invocation: dict[str, Any], request: dict[str, Any] | None) -> l
     return [f"{where}: {request['method']} answered without a result: {json.dumps(reply)[:300]}"]
 
 
+#: The local-only development key the committed events carry (refused on Lambda).
+EVENTS_DEV_KEY = "local-dev-key-for-events"
+
+
 def smoke(artifact: Path, event_files: list[Path], python: str, env: dict[str, str]) -> dict[str, Any]:
     check_runnable_here(artifact)
     with tempfile.TemporaryDirectory(prefix="mcp-smoke-") as tmp:
         results_file = Path(tmp) / "results.json"
+        # The committed events carry the local-only development key; the item
+        # store is an SQLite file in the scratch directory (no AWS here).
+        local = {"MCP_DEV_API_KEY": EVENTS_DEV_KEY, "ITEMS_SQLITE_PATH": str(Path(tmp) / "items.sqlite3"), **env}
         proc = run_child(
-            python, artifact, CHILD, [str(results_file), *map(str, event_files)], env=child_env(env)
+            python, artifact, CHILD, [str(results_file), *map(str, event_files)], env=child_env(local)
         )
         if proc.returncode != 0 or not results_file.exists():
             return {"ok": False, "problems": [f"child failed ({proc.returncode}): {proc.stderr[-3000:]}"]}

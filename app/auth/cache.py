@@ -82,6 +82,18 @@ class RefreshingCache(Generic[T]):
                 raise SecretUnavailable(f"{self.label} unavailable")
             return self._fetch(now)
 
+    def invalidate(self) -> None:
+        """Forget the value and every deadline: the next `peek` misses, the next `get` fetches.
+
+        For a SnapStart snapshot and restore: the snapshot must hold no secret,
+        and deadlines taken from the monotonic clock before it mean nothing after.
+        """
+        with self._lock:
+            self._value = None
+            self._expires_at = -math.inf
+            self._last_attempt = -math.inf
+            self._last_failed = False
+
     def _fetch(self, now: float) -> T:
         self._last_attempt = now
         self.fetches += 1
