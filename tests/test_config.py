@@ -1,0 +1,50 @@
+"""app.config: settings parsed once, loud when malformed."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import Settings
+from app.errors import ConfigurationError
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.path == "/mcp"
+    assert settings.max_body_bytes == 4 * 1024 * 1024
+    assert settings.allowed_origins == () and settings.allowed_hosts == ()
+    assert settings.request_timeout_s == 25.0 and settings.deadline_margin_s == 1.0
+    assert settings.otel is False
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "MCP_PATH": "/tools/mcp",
+            "MCP_MAX_BODY_BYTES": "1024",
+            "MCP_ALLOWED_ORIGINS": " https://a.example , https://b.example ,",
+            "MCP_ALLOWED_HOSTS": "localhost",
+            "MCP_REQUEST_TIMEOUT_S": "2.5",
+            "MCP_API_BASE_PATH": "v1/",
+            "MCP_OTEL": "true",
+            "MCP_REQUEST_STATE_KEYS": "k1,k2",
+        }
+    )
+    assert settings.path == "/tools/mcp" and settings.max_body_bytes == 1024
+    assert settings.allowed_origins == ("https://a.example", "https://b.example")
+    assert settings.api_base_path == "/v1" and settings.otel is True
+    assert settings.request_state_keys == (b"k1", b"k2")
+
+
+def test_request_state_keys_stay_out_of_repr() -> None:
+    assert "secret-key" not in repr(Settings.from_env({"MCP_REQUEST_STATE_KEYS": "secret-key"}))
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"MCP_MAX_BODY_BYTES": "lots"}, {"MCP_MAX_BODY_BYTES": "-1"}, {"MCP_REQUEST_TIMEOUT_S": "0"}, {"MCP_PATH": "mcp"}],
+    ids=["not-a-number", "negative", "zero-timeout", "relative-path"],
+)
+def test_malformed_values_fail_at_start(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError):
+        Settings.from_env(environ)
