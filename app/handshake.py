@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from mcp_types import INVALID_REQUEST
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
+
 from app import wire
 from app.exchange import Exchange, handshake_connection
-from mcp_types import INVALID_REQUEST
 
 #: The only revision with JSON-RPC batches; later ones removed them.
 BATCH_VERSION: Final = "2025-03-26"
@@ -34,6 +36,11 @@ async def answer(ex: Exchange, decoded: Any, version: str) -> wire.Reply:
 
 
 async def _serve(ex: Exchange, message: dict[str, Any], version: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    if message["method"] == "initialize":
+        # No header yet: the version this exchange speaks is the one being negotiated.
+        params = message.get("params")
+        requested = params.get("protocolVersion") if isinstance(params, dict) else None
+        version = requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION
     return await ex.dispatch(
         message["id"], message["method"], message.get("params"), lambda channel: handshake_connection(channel, version)
     )
