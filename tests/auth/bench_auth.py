@@ -1,6 +1,6 @@
 """Micro-benchmark of the warm auth check (not a test; no timing is asserted anywhere).
 
-    cd /work/main && .venv/bin/python -m tests.auth.bench_auth
+    .venv/bin/python -m tests.auth.bench_auth   (from the repository root)
 
 Coroutines are driven with `send(None)`: the warm path never suspends, so this
 measures the code itself without event-loop scheduling.
