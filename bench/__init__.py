@@ -4,7 +4,9 @@ app and a bare Starlette + Mangum floor, serving the same two tools.
     python -m bench.run            # full run (a few minutes), writes bench/results/
     python -m bench.run --quick    # smoke run (seconds): checks the bench still works
 
-Cases (what is measured) are registered in `bench.cases`; the handlers live in
-`bench.apps`; API Gateway events and response checks in `bench.events`.
+Cases (what is measured) are registered in `bench.cases` (the product's own:
+access control, production config, item store, SnapStart restore, in
+`bench.product`); the handlers live in `bench.apps`; API Gateway events and
+response checks in `bench.events`; moto on 127.0.0.1 in `bench.aws`.
 Nothing here is imported by the application or shipped to Lambda.
 """

@@ -30,6 +30,16 @@ imported below). Example, a project variant with API-key auth:
 A measurement that is not "warm call" or "cold process" (e.g. the first request
 after a simulated SnapStart restore) is a function in `bench.run` that takes a
 `Case`; give the case whatever hook it needs (`extras`).
+
+More knobs: `warm=()` means nothing is built in-process; `cold=()` means no cold
+starts (variants of a handler measured warm only); `max_calls` caps the calls per
+round of a ms-scale case; `around` (a context-manager factory) is entered around
+every batch of calls to the handler; a `Probe(fresh=True)` gets a new event per
+timed call (built before the timing). Hooks read from `extras` by `bench.run`:
+`"restore"` (a spec factory: the case is a SnapStart restore case, `bench.snapstart`),
+`"paired_with"` (also measured A/B call by call against that case), `"kind": "items"`
+(reported in the item-store table), `"output"` (counted log/EMF sinks, reported).
+The product's cases live in `bench.product`, imported at the end of this module.
 """
 
 from __future__ import annotations
@@ -52,6 +62,8 @@ class Probe:
     event: Callable[[], dict[str, Any]]
     check: Callable[[Mapping[str, Any]], str | None]  # None when correct, else why not
     label: str = ""
+    #: Build a new event for every timed call (e.g. a fresh idempotency key), outside the timing.
+    fresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,11 @@ class Case:
     env: Mapping[str, str] = field(default_factory=dict)
     setup: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
+    #: At most this many timed calls per round (and warm-up calls): for ms-scale cases.
+    max_calls: int | None = None
+    #: Entered around every batch of calls to this case's handler (verify, warm-up, each round):
+    #: e.g. logging switched on and stdout redirected for the production configuration.
+    around: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
 
     def handler(self) -> Handler:
         if self.factory is not None:
@@ -74,6 +91,14 @@ class Case:
 
     def context(self) -> contextlib.AbstractContextManager[Any]:
         return self.setup() if self.setup is not None else contextlib.nullcontext()
+
+    def io(self) -> contextlib.AbstractContextManager[Any]:
+        return self.around() if self.around is not None else contextlib.nullcontext()
+
+    @property
+    def in_process(self) -> bool:
+        """Whether the run builds this case's handler in-process (it has warm probes)."""
+        return bool(self.warm)
 
 
 def standard_probes(headers: Mapping[str, str] | None = None, *, modern: bool = True) -> dict[str, Probe]:
@@ -136,3 +161,6 @@ register(
         probes=standard_probes(modern=False),
     )
 )
+
+# The product's own cases: access control, production config, item store, SnapStart restore.
+import bench.product  # noqa: E402, F401  (registers on import)

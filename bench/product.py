@@ -1,0 +1,534 @@
+"""Cases of the product itself (access control, observability, item store, SnapStart restore).
+
+Registered from `bench.cases`. Unlike `bench.apps`, nothing here builds a
+handler at import: these cases are measured warm in-process (factories) or in
+a child process of their own (`bench.snapstart`), never as cold imports.
+
+- `project-auth`        the `project` handler plus access control only:
+                        `create_lambda_handler(server, settings, wrap=protect)`, a local dev key.
+- `project-auth-ring`   the same with an API key checked against a cached key ring (file loader:
+                        the same `RefreshingCache` and `KeyRing.verify` as the SSM ring on Lambda).
+- `product`             `build_product(...).lambda_build().handler`, local configuration:
+                        auth + the observability middleware (logging off), every tool registered.
+- `product-prod`        the same in the production configuration on Lambda: observability as on
+                        Lambda (JSON access log, EMF metrics; tracing off: no X-Ray daemon), logs
+                        and EMF written to /dev/null. Only the Lambda-only *secrets* differ: a
+                        local dev key instead of the SSM key ring (a cached ring costs the same,
+                        see `project-auth-ring`).
+- `items-sqlite`, `items-dynamodb`
+                        the item tools through the product's Lambda handler (local configuration),
+                        on an SQLite temp file / on DynamoDB emulated by moto (separate process,
+                        127.0.0.1).
+- `restore`, `restore-ssm`
+                        the first request after a simulated SnapStart restore (`bench.snapstart`),
+                        dev key / API key ring in SSM (moto).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from bench import aws, events
+from bench.cases import Case, Probe, register, standard_probes
+
+#: Local-only development key (AuthSettings refuses MCP_DEV_API_KEY on Lambda).
+DEV_KEY = "bench-local-dev-key-0001"
+AUTH = {"authorization": f"Bearer {DEV_KEY}"}
+#: Observability as on Lambda (tests/test_observability.py): metrics on, tracing off.
+LAMBDA_LIKE = {
+    "AWS_LAMBDA_FUNCTION_NAME": "mcp-bench",
+    "AWS_LAMBDA_FUNCTION_VERSION": "1",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+    "POWERTOOLS_SERVICE_NAME": "mcp-bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "McpBench",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+KEYS_PARAM = "/mcp-bench/api-keys"
+ITEM_TITLE = "bench item"
+
+
+class Sink(io.TextIOBase):
+    """A text stream into /dev/null that counts what it was given (lines, characters).
+
+    Each write still reaches a real file object (and its flush a `write(2)`), as a
+    log line on Lambda reaches stdout.
+    """
+
+    def __init__(self) -> None:
+        self._file = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.lines = 0
+        self.chars = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        self.chars += len(text)
+        return self._file.write(text)
+
+    def flush(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            self._file.close()
+
+
+# -- builders -----------------------------------------------------------------
+
+
+def auth_only_handler(auth_env: Mapping[str, str]):  # noqa: ANN201 - a Lambda handler
+    """The `project` server and transport with nothing but access control around it."""
+    from app import Settings, create_lambda_handler
+    from app.auth import AuthSettings, protect
+    from bench.apps.project import build_server
+
+    settings = Settings()  # explicit defaults, as bench.apps.project
+    auth = AuthSettings.from_env(auth_env)
+    return create_lambda_handler(build_server(), settings, wrap=lambda app: protect(app, settings, auth))
+
+
+def product_build(env: Mapping[str, str], *, lambda_like: bool = False, log_stream: Any = None):  # noqa: ANN201
+    """`build_product(env).lambda_build()`; with `lambda_like`, observability configured as on Lambda."""
+    from app.main import build_product
+    from app.observability import ObservabilitySettings
+
+    product = build_product(dict(env), log_stream=log_stream)
+    if lambda_like:
+        product = replace(product, observability=ObservabilitySettings.from_env(LAMBDA_LIKE))
+    return product.lambda_build()
+
+
+@contextlib.contextmanager
+def _tempdir() -> Iterator[str]:
+    path = tempfile.mkdtemp(prefix="mcp-bench-product-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# -- access control -----------------------------------------------------------
+
+register(
+    Case(
+        name="project-auth",
+        module="bench.product",
+        description="`project` + access control only (protect(), local dev API key as Bearer)",
+        probes=standard_probes(headers=AUTH),
+        warm=("call", "call_modern"),
+        cold=(),
+        factory=lambda: auth_only_handler({"MCP_DEV_API_KEY": DEV_KEY}),
+        extras={"paired_with": "project"},
+    )
+)
+
+_ring: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def _ring_file() -> Iterator[None]:
+    from app.auth.keyring import digest_hex, generate_key
+
+    with _tempdir() as tmp:
+        key_id, key = generate_key()
+        path = os.path.join(tmp, "ring.json")
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump({key_id: {"sha256": digest_hex(key), "name": "bench"}}, out)
+        _ring.update(key=key, path=path)
+        try:
+            yield
+        finally:
+            _ring.clear()
+
+
+register(
+    Case(
+        name="project-auth-ring",
+        module="bench.product",
+        description="`project` + access control only, API key verified against a cached key ring "
+        "(MCP_API_KEYS_FILE: the SSM ring's cache and check, without SSM)",
+        probes={
+            "call": Probe(
+                lambda: events.tools_call_event("add", {"a": 2, "b": 3}, {"authorization": f"Bearer {_ring['key']}"}),
+                events.check_tool_text("5"),
+                f"tools/call add @{events.HANDSHAKE_VERSION}",
+            )
+        },
+        warm=("call",),
+        cold=(),
+        # TTL above the run's length: every timed call takes the cached path.
+        factory=lambda: auth_only_handler({"MCP_API_KEYS_FILE": _ring["path"], "MCP_SECRET_TTL_S": "86400"}),
+        setup=_ring_file,
+        extras={"paired_with": "project"},
+    )
+)
+
+# -- the product: local and production configuration ---------------------------
+
+class _Dir:
+    """A temporary directory for one case's files (its SQLite item store)."""
+
+    def __init__(self) -> None:
+        self.path = ""
+
+    @contextlib.contextmanager
+    def setup(self) -> Iterator[None]:
+        with _tempdir() as path:
+            self.path = path
+            yield
+
+    def local_env(self) -> dict[str, str]:
+        return {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": os.path.join(self.path, "items.sqlite3")}
+
+
+_product_dir = _Dir()
+
+register(
+    Case(
+        name="product",
+        module="app.main",
+        description="the product, local config: build_product(dev key, SQLite).lambda_build().handler "
+        "(auth + observability middleware, logging off; every tool registered)",
+        probes=standard_probes(headers=AUTH, modern=False),
+        warm=("call",),
+        cold=(),
+        factory=lambda: product_build(_product_dir.local_env()).handler,
+        setup=_product_dir.setup,
+        extras={"paired_with": "project"},
+    )
+)
+
+
+class _Production:
+    """The production-config case's output streams and observability settings."""
+
+    def __init__(self) -> None:
+        self.dir = _Dir()
+        self.logs: Sink | None = None
+        self.stdout: Sink | None = None
+        self.settings: Any = None
+
+    @contextlib.contextmanager
+    def setup(self) -> Iterator[None]:
+        with self.dir.setup():
+            self.logs, self.stdout = Sink(), Sink()
+            try:
+                yield
+            finally:
+                from app.observability import reset_logging
+
+                reset_logging()  # detach the app's handler from the sink
+                self.logs.close()
+                self.stdout.close()
+
+    def handler(self):  # noqa: ANN201
+        build = product_build(self.dir.local_env(), lambda_like=True, log_stream=self.logs)
+        self.settings = build.observability.settings
+        return build.handler
+
+    @contextlib.contextmanager
+    def io(self) -> Iterator[None]:
+        """Around every batch of calls: logging on (the bench runs with logging disabled), the
+        app's JSON handler on the log sink (another product built later may have replaced it),
+        stdout (EMF) into the other sink."""
+        from app.observability import configure_logging
+
+        previous = logging.root.manager.disable
+        logging.disable(logging.NOTSET)
+        configure_logging(self.settings, stream=self.logs)
+        try:
+            with contextlib.redirect_stdout(self.stdout):
+                yield
+        finally:
+            logging.disable(previous)
+
+
+production = _Production()
+
+register(
+    Case(
+        name="product-prod",
+        module="app.main",
+        description="project, production config: auth + JSON access log + EMF (the product with "
+        "observability as on Lambda, tracing off; dev key instead of the SSM ring; logs and EMF to /dev/null)",
+        probes=standard_probes(headers=AUTH),
+        warm=("call", "call_modern"),
+        cold=(),
+        factory=production.handler,
+        setup=production.setup,
+        around=production.io,
+        extras={"output": production},
+    )
+)
+
+# -- item store -----------------------------------------------------------------
+
+
+def check_item(*, created: bool | None = None):
+    """A checker for items_get (created None) / items_add (created True): 200, no error, the bench item."""
+
+    def check(response: Mapping[str, Any]) -> str | None:
+        status, message, _ = events.response_message(response)
+        if status != 200:
+            return f"HTTP {status}: {str(response.get('body'))[:300]}"
+        result = (message or {}).get("result")
+        if not result or result.get("isError"):
+            return f"no result or a tool error: {str(response.get('body'))[:300]}"
+        out = result.get("structuredContent") or {}
+        item = out.get("item") if created is not None else out
+        if created is not None and out.get("created") is not created:
+            return f"expected created={created}, got {out.get('created')!r}"
+        if not isinstance(item, dict) or item.get("title") != ITEM_TITLE:
+            return f"not the bench item: {json.dumps(out)[:300]}"
+        return None
+
+    return check
+
+
+def item_probes(state: Mapping[str, str]) -> dict[str, Probe]:
+    add_args = {"title": ITEM_TITLE, "body": "written by the benchmark", "tags": ["bench"]}
+    return {
+        "items_get": Probe(
+            lambda: events.tools_call_event("items_get", {"id": state["item_id"]}, AUTH),
+            check_item(),
+            "tools/call items_get (an item added in setup)",
+        ),
+        "items_add": Probe(
+            lambda: events.tools_call_event("items_add", add_args, AUTH),
+            check_item(created=True),
+            "tools/call items_add (no idempotency key: a new item per call)",
+        ),
+        "items_add_idem": Probe(
+            lambda: events.tools_call_event(
+                "items_add", {**add_args, "idempotency_key": f"bench-{uuid.uuid4().hex}"}, AUTH
+            ),
+            check_item(created=True),
+            "tools/call items_add (a fresh idempotency key per call)",
+            fresh=True,
+        ),
+    }
+
+
+def _open_fds() -> int | None:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None
+
+
+class _Items:
+    """One item-store case: the product's handler on a backend, an item to read, and the
+    housekeeping between batches of calls (outside any timing):
+
+    - SQLite: every sync tool call runs on a new worker thread (anyio's thread pool does not
+      outlive an invocation's root task under Mangum), and `SqliteItemStore` keeps one
+      connection per thread, open until `close()`: two file descriptors and ~130 kB per call,
+      which would exhaust the process's files within a full run. The bench closes them through
+      the store's own `close()` after each batch, and counts them (reported in the notes).
+    - DynamoDB: moto's TransactWriteItems deep-copies the whole table (its rollback), so an
+      idempotent add gets slower with every item in it: an emulator artifact. The bench deletes
+      what a batch added (all but the item read), so each batch starts from the same table.
+    """
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.state: dict[str, str] = {}
+        self.env: dict[str, str] = {}
+        self.table = ""
+        self.ddb: Any = None
+        self.store: Any = None
+        self.calls = 0
+        self.connections_left_open = 0
+        self.fds_released = 0
+        self.items_deleted = 0
+
+    @contextlib.contextmanager
+    def setup(self) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(_tempdir())
+            self.env = {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": os.path.join(tmp, "items.sqlite3")}
+            if self.backend == "dynamodb":
+                from app.items.dynamo_store import TTL_ATTRIBUTE, table_definition
+
+                endpoint = stack.enter_context(aws.moto_server())
+                self.table = f"mcp-bench-items-{uuid.uuid4().hex[:8]}"
+                self.ddb = aws.client("dynamodb", endpoint)
+                self.ddb.create_table(**table_definition(self.table))
+                self.ddb.update_time_to_live(
+                    TableName=self.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+                )
+                boto_env = {**aws.CREDENTIALS, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+                # boto3 reads endpoint, region and credentials from os.environ, not from build_product's mapping.
+                stack.enter_context(aws.environ(boto_env))
+                self.env.update(ITEMS_BACKEND="dynamodb", ITEMS_TABLE_NAME=self.table, **boto_env)
+            try:
+                yield
+            finally:
+                if self.store is not None:
+                    self.store.close()
+                    self.store = None
+                self.ddb = None
+
+    def handler(self):  # noqa: ANN201
+        handler = product_build(self.env).handler
+        response = handler(
+            events.tools_call_event("items_add", {"title": ITEM_TITLE, "body": "read by the benchmark"}, AUTH),
+            events.FakeLambdaContext(),
+        )
+        problem = check_item(created=True)(response)
+        if problem:
+            raise SystemExit(f"items-{self.backend}: could not add the item to read: {problem}")
+        _, message, _ = events.response_message(response)
+        self.state["item_id"] = message["result"]["structuredContent"]["item"]["id"]  # type: ignore[index]
+        if self.backend == "sqlite":
+            # The store build_product made (the product does not expose it): found by its file.
+            import gc
+
+            from app.items.sqlite_store import SqliteItemStore
+
+            path = self.env["ITEMS_SQLITE_PATH"]
+            self.store = next(
+                o for o in gc.get_objects() if isinstance(o, SqliteItemStore) and str(o._path) == path  # noqa: SLF001
+            )
+        return handler
+
+    def after_batch(self, calls: int) -> None:
+        """Between batches, outside the timing: see the class docstring."""
+        self.calls += calls
+        if self.store is not None:
+            before = _open_fds()
+            self.connections_left_open += len(self.store._all)  # noqa: SLF001 - counted for the report
+            self.store.close()
+            after = _open_fds()
+            if before is not None and after is not None:
+                self.fds_released += before - after
+        if self.ddb is not None:
+            keep = f"ITEM#{self.state['item_id']}"
+            pages = self.ddb.get_paginator("scan").paginate(TableName=self.table, ProjectionExpression="PK, SK")
+            doomed = [item for page in pages for item in page["Items"] if item["SK"]["S"] != keep]
+            for i in range(0, len(doomed), 25):
+                self.ddb.batch_write_item(
+                    RequestItems={self.table: [{"DeleteRequest": {"Key": key}} for key in doomed[i : i + 25]]}
+                )
+            self.items_deleted += len(doomed)
+
+    def notes(self) -> list[str]:
+        if self.backend == "sqlite" and self.calls:
+            per_call = self.connections_left_open / self.calls
+            return [
+                f"items-{self.backend}: {self.connections_left_open:,} SQLite connections were left open by "
+                f"{self.calls:,} tools/calls ({per_call:.2f} per call; {self.fds_released:,} file descriptors "
+                "released by closing them between batches): each sync tool call runs on a new worker thread under "
+                "Mangum, and SqliteItemStore keeps one connection per thread until close(). Unbounded in a "
+                "long-lived process (EMFILE after ~10k calls at a 20k-file limit, ~130 kB each); the per-call "
+                "figures include opening a connection."
+            ]
+        if self.backend == "dynamodb" and self.calls:
+            return [
+                f"items-{self.backend}: {self.items_deleted:,} items/idempotency records deleted between batches "
+                "(moto's TransactWriteItems deep-copies the table, so idempotent adds would otherwise slow down as "
+                "it grows: an emulator artifact). CPU µs/call counts this process only, i.e. the app's and boto3's "
+                "share without moto's."
+            ]
+        return []
+
+
+for _backend, _max_calls, _where in (
+    ("sqlite", 300, "SQLite temp file"),
+    ("dynamodb", 150, "DynamoDB via moto's server on 127.0.0.1 (own process)"),
+):
+    _items = _Items(_backend)
+    register(
+        Case(
+            name=f"items-{_backend}",
+            module="app.main",
+            description=f"item tools through the product's Lambda handler (local config, dev key), {_where}",
+            probes=item_probes(_items.state),
+            warm=("items_get", "items_add", "items_add_idem"),
+            cold=(),
+            factory=_items.handler,
+            setup=_items.setup,
+            max_calls=_max_calls,
+            extras={"kind": "items", "backend": _backend, "after_batch": _items.after_batch, "notes": _items.notes},
+        )
+    )
+
+# -- first request after a simulated SnapStart restore ----------------------------
+
+_ssm: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def _ssm_ring() -> Iterator[None]:
+    from app.auth.keyring import digest_hex, generate_key
+
+    with aws.moto_server() as endpoint:
+        key_id, key = generate_key()
+        ring = {key_id: {"sha256": digest_hex(key), "name": "bench"}}
+        aws.client("ssm", endpoint).put_parameter(Name=KEYS_PARAM, Value=json.dumps(ring), Type="SecureString")
+        _ssm.update(key=key, endpoint=endpoint)
+        try:
+            yield
+        finally:
+            _ssm.clear()
+
+
+def _restore_spec(auth_env: Mapping[str, str], os_env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        # ITEMS_SQLITE_PATH: the child makes it a temp file of its own.
+        "env": {**auth_env},
+        "os_environ": dict(os_env or {}),
+        "observability_env": LAMBDA_LIKE,
+    }
+
+
+register(
+    Case(
+        name="restore",
+        module="bench.snapstart",
+        description="first tools/call after a simulated SnapStart restore (before_snapshot, after_restore) "
+        "vs warm calls, in a fresh process; production config, local dev key (no SSM)",
+        probes=standard_probes(headers=AUTH, modern=False),
+        warm=(),
+        cold=(),
+        extras={"restore": lambda: _restore_spec({"MCP_DEV_API_KEY": DEV_KEY})},
+    )
+)
+register(
+    Case(
+        name="restore-ssm",
+        module="bench.snapstart",
+        description="the same with the API key ring in SSM (moto on 127.0.0.1): after_restore invalidates "
+        "it, so the first request refetches it (one GetParameter on a never-used SSM client)",
+        probes={
+            "call": Probe(
+                lambda: events.tools_call_event("add", {"a": 2, "b": 3}, {"authorization": f"Bearer {_ssm['key']}"}),
+                events.check_tool_text("5"),
+                f"tools/call add @{events.HANDSHAKE_VERSION}",
+            )
+        },
+        warm=(),
+        cold=(),
+        setup=_ssm_ring,
+        extras={
+            "restore": lambda: _restore_spec(
+                {"MCP_API_KEYS_PARAM": KEYS_PARAM},
+                {**aws.CREDENTIALS, "AWS_ENDPOINT_URL_SSM": _ssm["endpoint"]},
+            )
+        },
+    )
+)
