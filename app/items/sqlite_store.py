@@ -1,7 +1,9 @@
 """The embedded SQLite adapter: the store for local runs, no AWS needed.
 
-Concurrency: each thread gets its own connection (sqlite3 connections must
-not be shared across threads mid-transaction), the database runs in WAL mode
+Concurrency: a connection is leased to one thread for one operation and then
+returned to a small pool (sqlite3 connections must not be shared across
+threads mid-transaction; per-thread connections leaked one per call, because
+each invocation under Mangum gets fresh worker threads), the database runs in WAL mode
 so readers never block the writer, `busy_timeout` makes a second writer wait
 instead of failing at once, and every read-modify-write runs inside
 `BEGIN IMMEDIATE`, which takes the write lock up front so two writers can
@@ -16,8 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -61,12 +63,14 @@ _ITEM_COLUMNS = "item_id, title, body, tags, version, created_at, updated_at"
 class SqliteItemStore:
     """`ItemStore` on one SQLite file, created (with its directory) on demand."""
 
+    #: Idle connections kept for reuse; more concurrent operations open (and then close) extra ones.
+    POOL_SIZE = 8
+
     def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._closed = False
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._transaction() as conn:
             # Statement by statement: executescript() would COMMIT our transaction.
@@ -74,26 +78,35 @@ class SqliteItemStore:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            # isolation_level=None: no implicit transactions; we say BEGIN ourselves.
-            # check_same_thread=False only so close() may close every thread's
-            # connection; each one is still used by its own thread alone.
-            # `timeout` is SQLite's busy_timeout: wait for a lock this long before SQLITE_BUSY.
-            conn = sqlite3.connect(
-                self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode = WAL")
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
+    def _open(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; we say BEGIN ourselves.
+        # check_same_thread=False: a pooled connection moves between threads,
+        # but only between operations, never during one.
+        # `timeout` is SQLite's busy_timeout: wait for a lock this long before SQLITE_BUSY.
+        conn = sqlite3.connect(
+            self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode = WAL")
         return conn
 
     @contextmanager
+    def _lease(self) -> Iterator[sqlite3.Connection]:
+        """One connection for one operation, from the pool (or new), returned afterwards."""
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = self._open()
+        try:
+            yield conn
+        finally:
+            if self._closed or self._idle.qsize() >= self.POOL_SIZE:
+                conn.close()
+            else:
+                self._idle.put(conn)
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with _busy_as_unavailable():
-            conn = self._connection()
+        with _busy_as_unavailable(), self._lease() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -103,8 +116,8 @@ class SqliteItemStore:
             conn.execute("COMMIT")
 
     def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        with _busy_as_unavailable():
-            return self._connection().execute(sql, params).fetchall()
+        with _busy_as_unavailable(), self._lease() as conn:
+            return conn.execute(sql, params).fetchall()
 
     def create(
         self, principal_id: str, item: Item, idempotency: IdempotencyRecord | None, now: datetime
@@ -200,11 +213,16 @@ class SqliteItemStore:
         return int(rows[0][0])
 
     def close(self) -> None:
-        with self._all_lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def open_connections(self) -> int:
+        """Idle pooled connections (tests: the pool stays bounded)."""
+        return self._idle.qsize()
 
 
 @contextmanager

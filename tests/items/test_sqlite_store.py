@@ -66,3 +66,26 @@ def test_two_stores_on_one_file_share_state(store: SqliteItemStore, path: Path) 
         assert second.get("alice", ITEM.id) == ITEM
     finally:
         second.close()
+
+
+def test_fresh_threads_do_not_leak_connections(store: SqliteItemStore) -> None:
+    """Regression: under Mangum every invocation's sync tool runs on a fresh worker thread;
+    per-thread connections leaked two file handles per call until the process ran out."""
+    import os
+    import threading
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def one_call() -> None:
+        store.count("p1")
+
+    for _ in range(3):  # settle the pool
+        one_call()
+    before = open_fds()
+    for _ in range(60):
+        thread = threading.Thread(target=one_call)
+        thread.start()
+        thread.join()
+    assert open_fds() <= before + 2
+    assert store.open_connections() <= SqliteItemStore.POOL_SIZE
