@@ -24,8 +24,10 @@ are emptied last, so the snapshot holds no secret value.
 After each restore (`after_restore`):
 
 * the SSM-backed caches (API key ring, requestState keys, JWKS) are
-  invalidated: the snapshot may be days old, and the monotonic clock their
-  deadlines were computed with does not survive a restore. The next use fetches.
+  invalidated (the snapshot may be days old, and the monotonic clock their
+  deadlines were computed with does not survive a restore) and fetched again
+  right away, inside the restore phase, so the first request pays no fetch.
+  A fetch that fails is retried by the first request, which refuses if it fails too.
 * `random` is re-seeded: every copy would otherwise draw the same numbers.
   (`secrets`, `uuid4` and `os.urandom` read the kernel, which Lambda reseeds on
   restore: item ids and key material need nothing.)
@@ -72,6 +74,8 @@ LAZY_MODULES: Final = (
 
 class Invalidatable(Protocol):
     def invalidate(self) -> None: ...
+
+    def get(self, *, force: bool = False) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -299,11 +303,28 @@ class SnapStartHooks:
     # -- after a restore -----------------------------------------------------
 
     def after_restore(self) -> None:
-        """Forget cached secrets (next use refetches) and re-seed `random`."""
+        """Re-seed `random`, forget cached secrets and fetch them afresh, here rather than on the first request."""
         random.seed(os.urandom(32))
         self._forget_secrets()
+        refetched = self._refetch_secrets()
         self.restores += 1
-        logger.info("snapstart restored", extra={"caches_invalidated": len(self._caches)})
+        logger.info("snapstart restored", extra={"caches_invalidated": len(self._caches), "caches_refetched": refetched})
+
+    def _refetch_secrets(self) -> int:
+        """Fetch every secret now: the restore phase has its own time budget, the first request has a caller.
+
+        A fetch that fails leaves its cache empty; the first request then tries
+        again and, failing, refuses (503): never open, only slower.
+        """
+        fetched = 0
+        for cache in self._caches:
+            try:
+                cache.get(force=True)
+            except Exception as exc:  # noqa: BLE001 - the request path retries and fails closed
+                logger.warning("snapstart secret refetch failed", extra={"error_type": type(exc).__name__})
+            else:
+                fetched += 1
+        return fetched
 
     def _forget_secrets(self) -> None:
         for cache in self._caches:

@@ -224,9 +224,10 @@ def test_after_restore_the_next_request_refetches_the_secrets(env: LambdaEnv) ->
     assert env.ssm_calls == [KEYS_PARAM]  # cached within its TTL
 
     env.hooks.after_restore()
-    assert all(cache.peek() is None for cache in caches(env.hooks))
+    # Refetched inside the restore phase, not after the TTL and not on the first request.
+    assert env.ssm_calls.count(KEYS_PARAM) == 2
     assert env.call()["statusCode"] == 200
-    assert env.ssm_calls == [KEYS_PARAM, KEYS_PARAM]  # refetched at once, not after the TTL
+    assert env.ssm_calls.count(KEYS_PARAM) == 2
     assert env.hooks.restores == 1
 
 
@@ -240,14 +241,23 @@ def test_after_restore_a_revoked_key_stops_working_at_once(env: LambdaEnv) -> No
     assert env.call()["statusCode"] == 401
 
 
-def test_after_restore_the_sealing_ring_is_refetched_on_next_use(env: LambdaEnv) -> None:
+def test_after_restore_the_sealing_ring_is_refetched_at_once(env: LambdaEnv) -> None:
     ring = caches(env.hooks)[-1]
     ring.get()
     fetches = ring.fetches
     env.hooks.after_restore()
-    assert ring.peek() is None
+    assert ring.peek() is not None  # fetched again during the restore
     ring.get()
     assert ring.fetches == fetches + 1 and env.ssm_calls.count(SEALING_PARAM) == 2
+
+
+def test_after_restore_a_failed_refetch_leaves_the_cache_empty_and_the_request_fails_closed(env: LambdaEnv) -> None:
+    """SSM down during the restore: nothing stale is kept, and the first request refuses (503), never opens."""
+    env.call()
+    boto3.client("ssm", region_name=REGION).delete_parameter(Name=KEYS_PARAM)
+    env.hooks.after_restore()
+    assert caches(env.hooks)[0].peek() is None
+    assert env.call()["statusCode"] in (401, 503)
 
 
 def test_restored_copies_draw_different_random_numbers(env: LambdaEnv) -> None:

@@ -27,7 +27,7 @@ import anyio.to_thread
 
 from app.auth.cache import Clock, RefreshingCache
 from app.auth.config import AuthSettings
-from app.errors import InsufficientScope, InvalidCredentials, MissingCredentials
+from app.errors import AuthError, InsufficientScope, InvalidCredentials, MissingCredentials
 from app.auth.jwks import JwksLoader, SigningKey
 from app.auth.jwt_verify import JwtPolicy, principal_from_claims, read_header, verify_token
 from app.auth.keyring import KEY_PREFIX_BYTES, KeyRing, key_id_of, parse_key_ring
@@ -163,6 +163,27 @@ class CredentialAuthenticator:
         self._issuer = issuer
         self._wall = wall_clock
 
+    def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
+        """The caller when an API key checks out against what is already cached, else None.
+
+        Synchronous, for the warm path of every request: no coroutine, no
+        await. None never means "refused": `authenticate` then decides, with
+        everything it may fetch, rate-limit and report.
+        """
+        if self._trust_authorizer or authorization is None or self.key_ring is None or self._required:
+            return None
+        ring = self.key_ring.peek()
+        if ring is None:
+            return None
+        try:
+            token = parse_bearer(authorization)
+        except AuthError:
+            return None
+        if not token.startswith(KEY_PREFIX_BYTES):
+            return None
+        entry, _ = ring.verify(token, hashlib.sha256(token).digest(), self._wall())
+        return entry.principal if entry is not None else None
+
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
         principal: Principal | None = None
         if self._trust_authorizer:
@@ -188,6 +209,12 @@ class CredentialAuthenticator:
             if self._dev_digest is not None and hmac.compare_digest(digest, self._dev_digest):
                 return DEV_PRINCIPAL
             if is_key and self.key_ring is not None:
+                # Warm path, synchronous: a cached ring and a known key need no await.
+                ring = self.key_ring.peek()
+                if ring is not None:
+                    entry, _ = ring.verify(token, digest, self._wall())
+                    if entry is not None:
+                        return entry.principal
                 return await self._verify_key(token, digest)
         if self.jwt_auth is not None and token.count(b".") == 2:
             return await self.jwt_auth.verify(token)

@@ -110,6 +110,8 @@ class AccessControl:
         # principal -> SDK user, so the SDK's access-token contextvar costs a
         # dict lookup per request (bounded: cleared when full).
         self._sdk_users: dict[Principal, AuthenticatedUser] = {}
+        # The authenticator's synchronous warm path, when it has one (API keys against a cached ring).
+        self._cached = getattr(authenticator, "authenticate_cached", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -130,10 +132,11 @@ class AccessControl:
             if len(name) == 13 and name.lower() == b"authorization":
                 authorization = value
                 count += 1
+        cached = self._cached(authorization) if count == 1 and self._cached is not None else None
         try:
             if count > 1:
                 raise InvalidCredentials("multiple Authorization headers")
-            principal = await self.authenticator.authenticate(authorization, scope)
+            principal = cached if cached is not None else await self.authenticator.authenticate(authorization, scope)
         except AuthError as exc:
             await self._deny(scope, send, exc, presented=authorization is not None)
             return

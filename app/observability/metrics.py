@@ -106,8 +106,24 @@ class InvocationMetrics:
         self.pending.append(Sample(method, tool, duration_ms, error))
 
     def discard(self) -> None:
-        """Drop what was recorded (requests that were not invocations, e.g. SnapStart priming)."""
-        self.pending.clear()
+        """Drop what was recorded (requests that were not invocations, e.g. SnapStart priming).
+
+        The EMF layouts those samples need are built first, so a snapshot
+        carries them and the first invocation after a restore does not pay for it.
+        """
+        samples, self.pending = self.pending, []
+        for method, tool in self._group(samples) if samples else ():
+            self._template(method, tool)
+
+    def _template(self, method: str, tool: str | None) -> _Template:
+        template = self._templates.get((method, tool))
+        if template is None:
+            dimensions = {"service": self._service, "method": method}
+            if tool is not None:
+                dimensions["tool"] = tool
+            template = _Template(self._provider, dimensions, ["service", "method"] if tool is not None else None)
+            self._templates[(method, tool)] = template
+        return template
 
     def flush(self, context: Any = None, *, cold_start: bool = False) -> None:
         """Print this invocation's metrics (and ColdStart, if asked) to stdout; never raises."""
@@ -140,14 +156,7 @@ class InvocationMetrics:
 
     def render(self, method: str, tool: str | None, samples: list[Sample], timestamp: str) -> str:
         """The EMF document (one JSON line) of one method (and tool) in this invocation."""
-        template = self._templates.get((method, tool))
-        if template is None:
-            dimensions = {"service": self._service, "method": method}
-            if tool is not None:
-                dimensions["tool"] = tool
-            template = _Template(self._provider, dimensions, ["service", "method"] if tool is not None else None)
-            self._templates[(method, tool)] = template
-        return template.render(
+        return self._template(method, tool).render(
             {
                 "Timestamp": timestamp,
                 "Requests": f"[{len(samples)}]",

@@ -229,3 +229,21 @@ async def test_auth_mode_none_binds_the_local_developer() -> None:
     async with client(app) as http:
         assert (await http.post("/mcp", json=MCP_BODY)).status_code == 200
     assert recorder.calls[0]["principal"].id == "local-developer"
+
+
+async def test_warm_path_answers_only_for_a_cached_valid_key(ssm: Ssm, clock: FakeClock) -> None:
+    """The synchronous warm path never refuses: anything but a cached, valid, unexpired key goes the full way."""
+    key, other = new_key(), new_key()
+    ssm.put(PARAM, ring_json((key, {"name": "ci-bot"})))
+    app, _, authenticator = build_app(key_settings(), provider=ssm.provider, clock=clock)
+    assert authenticator.authenticate_cached(f"Bearer {key.key}".encode()) is None  # nothing cached yet
+    async with client(app) as http:
+        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))).status_code == 200
+        cached = authenticator.authenticate_cached(f"Bearer {key.key}".encode())
+        assert cached is not None and cached.id == key.key_id
+        for bad in (f"Bearer {other.key}", "Basic abc", f"Bearer {key.key}x", ""):
+            assert authenticator.authenticate_cached(bad.encode()) is None
+        # An unknown key still goes the full way and is refused there (its forced refresh is
+        # rate-limited: the ring was fetched a moment ago on this clock).
+        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(other.key))).status_code == 401
+    assert ssm.calls == [PARAM]
