@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 
 from app.asgi import create_asgi_app, lowlevel_server
 from app.auth import AuthSettings, build_request_state_security, protect
-from app.auth.authn import build_authenticator
+from app.auth.authn import build_authenticator, priming_credential
 from app.auth.ssm import make_ssm_provider
 from app.config import Settings
 from app.errors import ConfigurationError
@@ -93,17 +93,24 @@ class Product:
             return protect(app, self.settings, self.auth, authenticator=authenticator)
 
         raw = create_lambda_handler(self.server, self.settings, wrap=guard)
+        observed = observability.wrap(raw)
+
+        def primed() -> None:
+            observed.cold = True  # priming is not an invocation: the first real one is still the cold start
+
         hooks = SnapStartHooks(
             settings=self.settings,
-            handler=raw,
+            handler=observed,
             unprotected=unprotected_handler(below_auth[0], self.settings),
             secret_caches=_secret_caches(authenticator, self.request_state),
             ssm_provider=self._ssm_provider(),
             dynamodb=self.dynamodb,
             tool_calls=PRIMING_TOOL_CALLS,
             unobserved=observability.unobserved,
+            credential=lambda: priming_credential(authenticator),
+            after_priming=primed,
         )
-        return LambdaBuild(handler=observability.wrap(raw), snapstart=hooks, observability=observability)
+        return LambdaBuild(handler=observed, snapstart=hooks, observability=observability)
 
     def _observe(self, settings: ObservabilitySettings, *, terminal: bool = False) -> Observability:
         core = lowlevel_server(self.server)

@@ -173,6 +173,7 @@ def test_before_snapshot_primes_everything_without_credentials_or_writes(
 
     assert report.requests == 11 and report.answered == report.requests, report
     assert report.refused_without_credential is True
+    assert report.authenticated > 0 and report.authenticated_answered == report.authenticated
     assert report.describe_table == "ok"
     assert "anyio._backends._asyncio" in sys.modules
     assert env.ssm_calls == []  # no secret fetched, so none can be in the snapshot
@@ -304,3 +305,12 @@ def test_invalidate_forgets_the_value_and_the_rate_limit() -> None:
     cache.invalidate()
     assert cache.peek() is None
     assert cache.get() == 2 and len(loads) == 2  # fetched at once: TTL and rate limit forgotten
+
+
+def test_the_priming_key_works_inside_the_block_only(env: LambdaEnv) -> None:
+    """The throwaway key lets priming take the real protected path; it is refused once priming is over."""
+    with env.hooks._credential() as key:  # noqa: SLF001 - the hook's own factory, as before_snapshot uses it
+        assert key is not None and key.startswith("mcp_")
+        assert env.call(key=key)["statusCode"] == 200
+    assert env.call(key=key)["statusCode"] == 401
+    assert env.call()["statusCode"] == 200  # the real ring is fetched again, untouched by the lent one

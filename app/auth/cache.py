@@ -21,7 +21,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from app.errors import SecretUnavailable
@@ -81,6 +82,21 @@ class RefreshingCache(Generic[T]):
                     return self._value
                 raise SecretUnavailable(f"{self.label} unavailable")
             return self._fetch(now)
+
+    @contextmanager
+    def lend(self, value: T) -> Iterator[None]:
+        """Serve `value` for the block only, then forget everything (SnapStart priming).
+
+        Nothing is fetched and `fetches` is untouched; on exit the cache is as
+        `invalidate` leaves it, so no lent value survives into a snapshot.
+        """
+        with self._lock:
+            self._value = value
+            self._expires_at = math.inf
+        try:
+            yield
+        finally:
+            self.invalidate()
 
     def invalidate(self) -> None:
         """Forget the value and every deadline: the next `peek` misses, the next `get` fetches.

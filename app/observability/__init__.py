@@ -86,8 +86,11 @@ class Observability:
     def unobserved(self) -> Iterator[None]:
         """Requests served inside are not invocations: no metrics, no X-Ray (SnapStart priming)."""
         with self.tracing.suspended() if self.tracing is not None else nullcontext():
+            if self.metrics is not None:
+                self.metrics.suspended = True
             try:
                 yield
             finally:
                 if self.metrics is not None:
+                    self.metrics.suspended = False
                     self.metrics.discard()
