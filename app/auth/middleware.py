@@ -109,7 +109,7 @@ class AccessControl:
         self._retry_after = str(max(1, math.ceil(auth.refresh_min_interval_s))).encode()
         # principal -> SDK user, so the SDK's access-token contextvar costs a
         # dict lookup per request (bounded: cleared when full).
-        self._sdk_users: dict[Principal, AuthenticatedUser] = {}
+        self._sdk_users: dict[int, tuple[Principal, AuthenticatedUser]] = {}
         # The authenticator's synchronous warm path, when it has one (API keys against a cached ring).
         self._cached = getattr(authenticator, "authenticate_cached", None)
 
@@ -156,9 +156,10 @@ class AccessControl:
 
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("caller authenticated", extra={"principal_id": principal.id, "principal_kind": principal.kind})
-        user = self._sdk_users.get(principal)
-        if user is None:
-            user = self._sdk_user(principal)
+        # Keyed by identity: a ring load builds each Principal once, and hashing
+        # a dataclass on every request costs more than the lookup.
+        known = self._sdk_users.get(id(principal))
+        user = known[1] if known is not None and known[0] is principal else self._sdk_user(principal)
         # Plain set/reset rather than context managers: this runs on every request.
         principal_token = bind_principal(principal)
         user_token = auth_context_var.set(user)
@@ -187,7 +188,7 @@ class AccessControl:
         )
         if len(self._sdk_users) >= _MAX_SDK_USERS:
             self._sdk_users.clear()
-        self._sdk_users[principal] = user
+        self._sdk_users[id(principal)] = (principal, user)  # the principal is kept alive: its id stays its own
         return user
 
     def _base(self, scope: Scope) -> str:
