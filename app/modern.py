@@ -17,6 +17,7 @@ from mcp.shared.inbound import (
     find_duplicated_routing_header,
     unsupported_protocol_version_rejection,
     validate_mcp_param_headers,
+    x_mcp_header_map,
 )
 from mcp_types import HEADER_MISMATCH, METHOD_NOT_FOUND, PROTOCOL_VERSION_META_KEY
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
@@ -130,6 +131,22 @@ def _param_header_rejection(ex: Exchange, params: dict[str, Any]) -> InboundLadd
     if not arguments and not any(key.startswith("mcp-param-") for key in ex.headers):
         return None
     schema = lookup(name)
-    if schema is None:
-        return None
+    if schema is None or not _annotated(schema):
+        return None  # nothing annotated x-mcp-header: no Mcp-Param-* header is checked
     return validate_mcp_param_headers(schema, arguments, _HeaderPairs(ex.pairs, ex.headers))
+
+
+#: id(schema) -> (schema, has x-mcp-header annotations). Schemas are built once per tool,
+#: so walking each one on every call (~10 us) is work that belongs at start-up.
+_ANNOTATED: dict[int, tuple[Any, bool]] = {}
+
+
+def _annotated(schema: Any) -> bool:
+    known = _ANNOTATED.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    if len(_ANNOTATED) >= 4096:  # tools come and go; never grow without bound
+        _ANNOTATED.clear()
+    annotated = bool(x_mcp_header_map(schema))
+    _ANNOTATED[id(schema)] = (schema, annotated)  # the schema is kept alive: its id stays its own
+    return annotated
