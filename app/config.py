@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app import env as env_values
 from app.errors import ConfigurationError
 
 MIB = 1024 * 1024
@@ -28,36 +29,6 @@ ENV_DOC: dict[str, str] = {
     "MCP_OTEL": "true keeps the SDK's OpenTelemetry span per request (off: no tracer is configured on Lambda).",
     "MCP_REQUEST_STATE_KEYS": "Local only: comma-separated requestState sealing keys, newest first.",
 }
-
-
-def _float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
-    return value
-
-
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
-    return value
-
-
-def _csv(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in environ.get(name, "").split(",") if part.strip())
 
 
 @dataclass(frozen=True)
@@ -92,12 +63,12 @@ class Settings:
             base = "/" + base
         return cls(
             path=path,
-            max_body_bytes=_int(env, "MCP_MAX_BODY_BYTES", 4 * MIB),
-            allowed_origins=_csv(env, "MCP_ALLOWED_ORIGINS"),
-            allowed_hosts=_csv(env, "MCP_ALLOWED_HOSTS"),
-            request_timeout_s=_float(env, "MCP_REQUEST_TIMEOUT_S", 25.0),
-            deadline_margin_s=_float(env, "MCP_DEADLINE_MARGIN_S", 1.0),
+            max_body_bytes=env_values.positive_int(env, "MCP_MAX_BODY_BYTES", 4 * MIB),
+            allowed_origins=env_values.csv(env, "MCP_ALLOWED_ORIGINS"),
+            allowed_hosts=env_values.csv(env, "MCP_ALLOWED_HOSTS"),
+            request_timeout_s=env_values.positive_float(env, "MCP_REQUEST_TIMEOUT_S", 25.0),
+            deadline_margin_s=env_values.positive_float(env, "MCP_DEADLINE_MARGIN_S", 1.0),
             api_base_path=base,
-            otel=env.get("MCP_OTEL", "").strip().lower() in ("1", "true", "yes"),
-            request_state_keys=tuple(k.encode() for k in _csv(env, "MCP_REQUEST_STATE_KEYS")),
+            otel=env_values.flag(env, "MCP_OTEL"),
+            request_state_keys=tuple(k.encode() for k in env_values.csv(env, "MCP_REQUEST_STATE_KEYS")),
         )

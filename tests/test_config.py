@@ -48,3 +48,14 @@ def test_request_state_keys_stay_out_of_repr() -> None:
 def test_malformed_values_fail_at_start(environ: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"MCP_OTEL": "maybe"}, {"MCP_REQUEST_TIMEOUT_S": "nan"}, {"MCP_DEADLINE_MARGIN_S": "inf"}],
+    ids=["flag-not-boolean", "nan", "infinite"],
+)
+def test_app_env_refuses_values_that_are_not_what_they_claim(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_env(environ)
+    assert next(iter(environ)) in str(raised.value)  # the message names the variable

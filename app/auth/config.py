@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
+from app import env as env_values
 from app.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -82,39 +83,6 @@ def _process_dev_key() -> str:
         if _generated_dev_key is None:
             _generated_dev_key = "mcp_dev_" + secrets.token_urlsafe(24)
         return _generated_dev_key
-
-
-def _str(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return None
-    return raw.strip()
-
-
-def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
-
-
-def _float(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:
-    raw = _str(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ConfigurationError(f"{name} must be a positive number, got {raw!r}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str) -> bool:
-    raw = (_str(env, name) or "false").lower()
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 def _check_url(name: str, url: str, *, in_lambda: bool) -> str:
@@ -178,10 +146,10 @@ class AuthSettings:
         env = os.environ if environ is None else environ
         in_lambda = running_in_lambda(env)
 
-        api_keys_param = _str(env, "MCP_API_KEYS_PARAM")
-        api_keys_file = _str(env, "MCP_API_KEYS_FILE")
-        dev_api_key = _str(env, "MCP_DEV_API_KEY")
-        issuer = _str(env, "MCP_OAUTH_ISSUER")
+        api_keys_param = env_values.text(env, "MCP_API_KEYS_PARAM")
+        api_keys_file = env_values.text(env, "MCP_API_KEYS_FILE")
+        dev_api_key = env_values.text(env, "MCP_DEV_API_KEY")
+        issuer = env_values.text(env, "MCP_OAUTH_ISSUER")
 
         if in_lambda and (api_keys_file or dev_api_key):
             # Local key sources would make rotation a deploy and a plain key a
@@ -196,7 +164,7 @@ class AuthSettings:
             raise ConfigurationError("MCP_DEV_API_KEY must be 16-512 characters of A-Z a-z 0-9 - . _ ~ + /")
 
         has_key_source = bool(api_keys_param or api_keys_file or dev_api_key)
-        raw_mode = _str(env, "MCP_AUTH_MODE")
+        raw_mode = env_values.text(env, "MCP_AUTH_MODE")
         mode: AuthMode
         if raw_mode is None:
             if issuer and has_key_source:
@@ -224,20 +192,20 @@ class AuthSettings:
                 raise ConfigurationError(f"MCP_AUTH_MODE={mode} needs MCP_API_KEYS_PARAM in Lambda")
             dev_api_key, generated = _process_dev_key(), True
 
-        public_url = _str(env, "MCP_PUBLIC_URL")
+        public_url = env_values.text(env, "MCP_PUBLIC_URL")
         if public_url is not None:
             public_url = _check_url("MCP_PUBLIC_URL", public_url, in_lambda=False).rstrip("/")
 
-        required_scopes = _csv(env, "MCP_REQUIRED_SCOPES")
+        required_scopes = env_values.csv(env, "MCP_REQUIRED_SCOPES")
         jwks_url: str | None = None
-        audience_claim = (_str(env, "MCP_OAUTH_AUDIENCE_CLAIM") or "aud").lower()
+        audience_claim = (env_values.text(env, "MCP_OAUTH_AUDIENCE_CLAIM") or "aud").lower()
         if audience_claim not in ("aud", "client_id"):
             raise ConfigurationError(f"MCP_OAUTH_AUDIENCE_CLAIM must be aud or client_id, got {audience_claim!r}")
         if mode in ("oauth", "api_key+oauth"):
             if not issuer:
                 raise ConfigurationError(f"MCP_AUTH_MODE={mode} needs MCP_OAUTH_ISSUER")
             _check_url("MCP_OAUTH_ISSUER", issuer, in_lambda=in_lambda)
-            jwks_url = _str(env, "MCP_OAUTH_JWKS_URL") or issuer.rstrip("/") + "/.well-known/jwks.json"
+            jwks_url = env_values.text(env, "MCP_OAUTH_JWKS_URL") or issuer.rstrip("/") + "/.well-known/jwks.json"
             _check_url("MCP_OAUTH_JWKS_URL", jwks_url, in_lambda=in_lambda)
 
         settings = cls(
@@ -247,23 +215,23 @@ class AuthSettings:
             api_keys_file=api_keys_file,
             dev_api_key=dev_api_key,
             dev_api_key_generated=generated,
-            secret_ttl_s=_float(env, "MCP_SECRET_TTL_S", 300.0),
-            refresh_min_interval_s=_float(env, "MCP_SECRET_REFRESH_MIN_INTERVAL_S", 10.0, allow_zero=True),
-            fetch_timeout_s=_float(env, "MCP_AUTH_FETCH_TIMEOUT_S", 3.0),
+            secret_ttl_s=env_values.positive_float(env, "MCP_SECRET_TTL_S", 300.0),
+            refresh_min_interval_s=env_values.positive_float(env, "MCP_SECRET_REFRESH_MIN_INTERVAL_S", 10.0, allow_zero=True),
+            fetch_timeout_s=env_values.positive_float(env, "MCP_AUTH_FETCH_TIMEOUT_S", 3.0),
             required_scopes=required_scopes,
             public_url=public_url,
             oauth_issuer=issuer,
             oauth_jwks_url=jwks_url,
-            oauth_audiences=_csv(env, "MCP_OAUTH_AUDIENCE"),
+            oauth_audiences=env_values.csv(env, "MCP_OAUTH_AUDIENCE"),
             oauth_audience_claim=cast("AudienceClaim", audience_claim),
-            oauth_leeway_s=_float(env, "MCP_OAUTH_LEEWAY_S", 30.0, allow_zero=True),
-            oauth_jwks_ttl_s=_float(env, "MCP_OAUTH_JWKS_TTL_S", 3600.0),
-            oauth_authorization_servers=_csv(env, "MCP_OAUTH_AUTHORIZATION_SERVERS") or ((issuer,) if issuer else ()),
-            oauth_scopes_supported=_csv(env, "MCP_OAUTH_SCOPES_SUPPORTED") or required_scopes,
-            trust_api_gateway_authorizer=_bool(env, "MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER"),
-            request_state_key_param=_str(env, "MCP_REQUEST_STATE_KEY_PARAM"),
-            request_state_ttl_s=_float(env, "MCP_REQUEST_STATE_TTL_S", 600.0),
-            request_state_audience=_str(env, "MCP_REQUEST_STATE_AUDIENCE"),
+            oauth_leeway_s=env_values.positive_float(env, "MCP_OAUTH_LEEWAY_S", 30.0, allow_zero=True),
+            oauth_jwks_ttl_s=env_values.positive_float(env, "MCP_OAUTH_JWKS_TTL_S", 3600.0),
+            oauth_authorization_servers=env_values.csv(env, "MCP_OAUTH_AUTHORIZATION_SERVERS") or ((issuer,) if issuer else ()),
+            oauth_scopes_supported=env_values.csv(env, "MCP_OAUTH_SCOPES_SUPPORTED") or required_scopes,
+            trust_api_gateway_authorizer=env_values.flag(env, "MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER"),
+            request_state_key_param=env_values.text(env, "MCP_REQUEST_STATE_KEY_PARAM"),
+            request_state_ttl_s=env_values.positive_float(env, "MCP_REQUEST_STATE_TTL_S", 600.0),
+            request_state_audience=env_values.text(env, "MCP_REQUEST_STATE_AUDIENCE"),
         )
         if settings.trust_api_gateway_authorizer and not settings.oauth_enabled:
             raise ConfigurationError("MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER needs an oauth mode")

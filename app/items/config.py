@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from app import env as env_values
 from app.errors import ConfigurationError
 from app.items.cursor import MIN_KEY_BYTES
 
@@ -33,19 +34,6 @@ ENV_DOC: dict[str, str] = {
 }
 
 DEFAULT_SQLITE_PATH = Path(".data/items.sqlite3")
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
-    return value
 
 
 def _check_keys(keys: tuple[bytes, ...], source: str) -> tuple[bytes, ...]:
@@ -97,8 +85,8 @@ class ItemStoreSettings:
             sqlite_path=Path(env.get("ITEMS_SQLITE_PATH", "").strip() or DEFAULT_SQLITE_PATH),
             table_name=env.get("ITEMS_TABLE_NAME", "").strip() or None,
             cursor_keys=_check_keys(tuple(key.encode("utf-8") for key in raw_keys), "ITEMS_CURSOR_KEYS"),
-            cursor_ttl_s=_positive_int(env, "ITEMS_CURSOR_TTL_S", 3600),
-            idempotency_ttl_s=_positive_int(env, "ITEMS_IDEMPOTENCY_TTL_S", 86400),
+            cursor_ttl_s=env_values.positive_int(env, "ITEMS_CURSOR_TTL_S", 3600),
+            idempotency_ttl_s=env_values.positive_int(env, "ITEMS_IDEMPOTENCY_TTL_S", 86400),
             on_lambda=on_lambda,
         )
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app import env as env_values
 from app.errors import ConfigurationError
 
 #: Environment variables read here (README table source). POWERTOOLS_* are Powertools' own names.
@@ -24,21 +25,6 @@ ENV_DOC: dict[str, str] = {
     "POWERTOOLS_METRICS_DISABLED": "true turns EMF metrics off on Lambda (they are always off elsewhere).",
     "POWERTOOLS_TRACE_DISABLED": "true turns the per-tool-call X-Ray subsegments off on Lambda (always off elsewhere).",
 }
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-
-
-def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-
 
 @dataclass(frozen=True)
 class ObservabilitySettings:
@@ -60,8 +46,8 @@ class ObservabilitySettings:
         env = os.environ if environ is None else environ
         on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
         # Powertools' own rule: POWERTOOLS_DEV alone turns metrics off too.
-        dev = _flag(env, "POWERTOOLS_DEV", False)
-        metrics_off = _flag(env, "POWERTOOLS_METRICS_DISABLED", dev)
+        dev = env_values.flag(env, "POWERTOOLS_DEV", False)
+        metrics_off = env_values.flag(env, "POWERTOOLS_METRICS_DISABLED", dev)
         level = (env.get("POWERTOOLS_LOG_LEVEL") or env.get("AWS_LAMBDA_LOG_LEVEL") or "INFO").strip().upper()
         if level not in ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigurationError(f"POWERTOOLS_LOG_LEVEL must be a log level name, got {level!r}")
@@ -79,9 +65,9 @@ class ObservabilitySettings:
             service=(env.get("POWERTOOLS_SERVICE_NAME") or "mcp-lambda").strip(),
             namespace=(env.get("POWERTOOLS_METRICS_NAMESPACE") or "McpLambda").strip(),
             log_level="WARNING" if level == "WARN" else level,
-            access_log=_flag(env, "MCP_ACCESS_LOG", True),
-            log_arguments=_flag(env, "MCP_LOG_ARGUMENTS", False),
+            access_log=env_values.flag(env, "MCP_ACCESS_LOG", True),
+            log_arguments=env_values.flag(env, "MCP_LOG_ARGUMENTS", False),
             metrics=on_lambda and not metrics_off,
-            tracing=on_lambda and not _flag(env, "POWERTOOLS_TRACE_DISABLED", False),
+            tracing=on_lambda and not env_values.flag(env, "POWERTOOLS_TRACE_DISABLED", False),
             function_keys=function_keys,
         )

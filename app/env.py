@@ -1,0 +1,67 @@
+"""Reading typed values from an environment mapping: one way, loud when malformed.
+
+Every settings class (`app.config`, `app.auth.config`, `app.items.config`,
+`app.observability.config`) parses its variables with these, so a bad value
+fails the same way everywhere: a `ConfigurationError` naming the variable,
+at start-up, never a request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from app.errors import ConfigurationError
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def text(env: Mapping[str, str], name: str) -> str | None:
+    """The trimmed value, or None when unset or blank."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    return raw.strip()
+
+
+def csv(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated, trimmed, blanks dropped."""
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def positive_float(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:
+    raw = text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ConfigurationError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = (text(env, name) or "").lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
