@@ -39,7 +39,7 @@ timed call (built before the timing). Hooks read from `extras` by `bench.run`:
 `"restore"` (a spec factory: the case is a SnapStart restore case, `bench.snapstart`),
 `"paired_with"` (also measured A/B call by call against that case), `"kind": "items"`
 (reported in the item-store table), `"output"` (counted log/EMF sinks, reported).
-The product's cases live in `bench.product`, imported at the end of this module.
+The product's cases live in `bench.product`, which registers them when `bench.run` imports it.
 """
 
 from __future__ import annotations
@@ -161,6 +161,3 @@ register(
         probes=standard_probes(modern=False),
     )
 )
-
-# The product's own cases: access control, production config, item store, SnapStart restore.
-import bench.product  # noqa: E402, F401  (registers on import)

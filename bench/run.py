@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import events
+from bench import product as _product_cases  # noqa: F401 - registers the product's cases
 from bench.cases import CASES, Case
 
 ROOT = Path(__file__).resolve().parent.parent
