@@ -60,7 +60,7 @@ def test_auth_off_locally_is_logged_loudly(caplog: pytest.LogCaptureFixture) -> 
     "env",
     [
         {"MCP_DEV_API_KEY": "dev-key-0123456789abcdef"},
-        {"MCP_API_KEYS_FILE": "/tmp/ring.json"},
+        {"MCP_API_KEYS_FILE": "keys/ring.json"},
         {"MCP_AUTH_MODE": "api_key"},
     ],
 )
@@ -110,7 +110,7 @@ def test_audience_is_configured_never_guessed() -> None:
         {"MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER": "maybe"},
         {"MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER": "true"},  # needs an oauth mode
         {"MCP_DEV_API_KEY": "short"},
-        {"MCP_API_KEYS_PARAM": "/k", "MCP_API_KEYS_FILE": "/tmp/ring.json"},
+        {"MCP_API_KEYS_PARAM": "/k", "MCP_API_KEYS_FILE": "keys/ring.json"},
         {"MCP_DEV_API_KEY": "has spaces in it, sixteen+"},
     ],
 )
