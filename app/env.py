@@ -17,6 +17,15 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
+#: Set by every Lambda runtime; either one means "inside Lambda".
+_LAMBDA_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV")
+
+
+def on_lambda(env: Mapping[str, str]) -> bool:
+    """Whether `env` is a Lambda execution environment (where local-only settings are refused)."""
+    return any(env.get(marker) for marker in _LAMBDA_MARKERS)
+
+
 def text(env: Mapping[str, str], name: str) -> str | None:
     """The trimmed value, or None when unset or blank."""
     raw = env.get(name)

@@ -23,6 +23,7 @@ from app.asgi import create_asgi_app, lowlevel_server
 from app.auth import AuthSettings, build_request_state_security, protect
 from app.auth.authn import build_authenticator, priming_credential
 from app.auth.ssm import make_ssm_provider
+from app import env as env_values
 from app.config import Settings
 from app.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
@@ -42,10 +43,6 @@ PRIMING_TOOL_CALLS: tuple[tuple[str, Mapping[str, Any]], ...] = (
     ("echo", {"text": "snapstart"}),
     ("add", {"a": 2, "b": 3}),
 )
-
-
-def on_lambda(environ: Mapping[str, str]) -> bool:
-    return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 @dataclass(frozen=True)
@@ -178,7 +175,7 @@ def _sealing(
 
 def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[str] | None = None) -> Product:
     env = os.environ if environ is None else environ
-    lambda_env = on_lambda(env)
+    lambda_env = env_values.on_lambda(env)
     settings = Settings.from_env(env)
     auth = AuthSettings.from_env(env)
     observability = ObservabilitySettings.from_env(env)

@@ -67,7 +67,6 @@ ENV_DOC: dict[str, str] = {
     "MCP_REQUEST_STATE_AUDIENCE": "Audience sealed into requestState (default: the MCP server name).",
 }
 
-_LAMBDA_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV")
 _DEV_KEY_RE = re.compile(r"[A-Za-z0-9\-._~+/]{16,512}")
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -93,10 +92,6 @@ def _check_url(name: str, url: str, *, in_lambda: bool) -> str:
     if parts.scheme == "http" and (in_lambda or parts.hostname not in _LOOPBACK_HOSTS):
         raise ConfigurationError(f"{name} must use https (plain http only to loopback, outside Lambda)")
     return url
-
-
-def running_in_lambda(environ: Mapping[str, str]) -> bool:
-    return any(environ.get(marker) for marker in _LAMBDA_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -144,7 +139,7 @@ class AuthSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AuthSettings:
         """Parse and validate; raises ConfigurationError for anything unsafe or malformed."""
         env = os.environ if environ is None else environ
-        in_lambda = running_in_lambda(env)
+        in_lambda = env_values.on_lambda(env)
 
         api_keys_param = env_values.text(env, "MCP_API_KEYS_PARAM")
         api_keys_file = env_values.text(env, "MCP_API_KEYS_FILE")

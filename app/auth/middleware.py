@@ -29,11 +29,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.authn import Authenticator, build_authenticator
-from app.auth.config import AuthSettings, running_in_lambda
-from app.errors import InsufficientScope, InvalidCredentials
+from app.auth.config import AuthSettings
 from app.auth.prm import external_base_url, metadata_url, prm_document, prm_paths, route_path
 from app.config import Settings
-from app.errors import AuthError, ConfigurationError, SecretUnavailable
+from app.env import on_lambda
+from app.errors import AuthError, ConfigurationError, InsufficientScope, InvalidCredentials, SecretUnavailable
 from app.principal import Principal, bind_principal, unbind_principal
 
 logger = logging.getLogger(__name__)
@@ -262,7 +262,7 @@ def protect(
     (SSM provider, JWKS cache) here, once, never per request.
     """
     if auth.mode == "none":
-        if auth.in_lambda or running_in_lambda(os.environ):
+        if auth.in_lambda or on_lambda(os.environ):
             raise ConfigurationError("MCP_AUTH_MODE=none is refused inside Lambda")
         logger.warning(
             "AUTHENTICATION IS DISABLED (MCP_AUTH_MODE=none): every caller is the local developer. "
@@ -270,7 +270,7 @@ def protect(
             extra={"auth_mode": "none"},
         )
     elif auth.dev_api_key is not None:
-        if auth.in_lambda or running_in_lambda(os.environ):
+        if auth.in_lambda or on_lambda(os.environ):
             raise ConfigurationError("a development API key is refused inside Lambda")
         logger.warning(
             "a local development API key is accepted (not for production)",

@@ -72,7 +72,7 @@ class ItemStoreSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ItemStoreSettings:
         """Parse settings from `environ` (default: the process environment)."""
         env = os.environ if environ is None else environ
-        on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+        on_lambda = env_values.on_lambda(env)
         backend = env.get("ITEMS_BACKEND", "").strip() or ("dynamodb" if on_lambda else "sqlite")
         raw_keys = tuple(part.strip() for part in env.get("ITEMS_CURSOR_KEYS", "").split(",") if part.strip())
         if raw_keys and on_lambda:

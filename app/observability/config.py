@@ -44,7 +44,7 @@ class ObservabilitySettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ObservabilitySettings:
         env = os.environ if environ is None else environ
-        on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+        on_lambda = env_values.on_lambda(env)
         # Powertools' own rule: POWERTOOLS_DEV alone turns metrics off too.
         dev = env_values.flag(env, "POWERTOOLS_DEV", False)
         metrics_off = env_values.flag(env, "POWERTOOLS_METRICS_DISABLED", dev)
