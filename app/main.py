@@ -158,9 +158,15 @@ def _sealing(
     if security is not None:
         ring = security.codec.ring  # type: ignore[attr-defined]  # SSMRequestStateCodec's cached ring
 
+        derived: list[Any] = [None, ()]  # (ring it was derived from, keys): derive once per ring load
+
         def cursor_keys() -> Sequence[bytes]:
             current = ring.peek()
-            return (current if current is not None else ring.get()).derive(CURSOR_KEY_LABEL)
+            if current is None:
+                current = ring.get()
+            if derived[0] is not current:
+                derived[:] = [current, current.derive(CURSOR_KEY_LABEL)]
+            return derived[1]
 
         return security, cursor_keys
     if lambda_env:
