@@ -54,10 +54,6 @@ def decode_json(body: bytes) -> Any:
         raise ParseFailure("body is not valid JSON") from None
 
 
-def encode_json(payload: Any) -> bytes:
-    return to_json(payload)
-
-
 def error_object(request_id: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
     """A JSON-RPC error response. `id` is always present, `null` when unknown."""
     error: dict[str, Any] = {"code": code, "message": message}
