@@ -24,6 +24,7 @@ from typing import IO, Any, Final
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
 from app.observability.config import ObservabilitySettings
+from app.observability.sanitize import SanitizingFilter, clean_traceback
 
 #: Every logger of the app hangs below this one.
 APP_LOGGER: Final = "app"
@@ -54,8 +55,19 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
+def _plain_field(value: Any) -> str:
+    # A value with a space, quote or '=' is quoted, so it cannot pose as another key=value pair.
+    if value.__class__ is str and (" " in value or '"' in value or "=" in value or not value):
+        return '"' + value.replace('"', '\\"') + '"'
+    return str(value)
+
+
 class PlainFormatter(logging.Formatter):
-    """`time LEVEL logger: message key=value ...` for a terminal; the traceback, if any, last."""
+    """`time LEVEL logger: message key=value ...` for a terminal; the traceback, if any, last.
+
+    Every line a record adds after its first (traceback, stack) is indented,
+    so only a record's own first line starts at column 0.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -65,7 +77,7 @@ class PlainFormatter(logging.Formatter):
         record.asctime = self.formatTime(record, self.datefmt)
         line = self.formatMessage(record)
         extras = [
-            f"{key}={value}"
+            f"{key}={_plain_field(value)}"
             for key, value in record.__dict__.items()
             if key not in _STANDARD_ATTRS and value is not None
         ]
@@ -73,7 +85,16 @@ class PlainFormatter(logging.Formatter):
             line = line + " " + " ".join(extras)
         if record.exc_info:
             line = line + "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line = line + "\n" + _indented(clean_traceback(self.formatStack(record.stack_info)))
         return line
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return _indented(clean_traceback(super().formatException(ei)))
+
+
+def _indented(text: str) -> str:
+    return "  " + text.replace("\n", "\n  ")
 
 
 class JsonFormatter(LambdaPowertoolsFormatter):
@@ -96,6 +117,10 @@ class JsonFormatter(LambdaPowertoolsFormatter):
         # Powertools' serializer settings, with the encoder built once instead of per line.
         self._dumps = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
         self._second: tuple[int, str] = (-1, "")
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        # JSON escapes the newlines; this bounds the size (an exception message may quote a caller).
+        return clean_traceback(super().formatException(ei))
 
     def _timestamp(self, record: logging.LogRecord) -> str:
         second = int(record.created)
@@ -161,6 +186,7 @@ def configure_logging(
     handler = logging.StreamHandler(stream or (sys.stdout if settings.on_lambda else sys.stderr))
     handler.setFormatter(JsonFormatter(settings) if settings.on_lambda else PlainFormatter())
     handler.addFilter(CorrelationFilter())
+    handler.addFilter(SanitizingFilter(_STANDARD_ATTRS))  # after the correlation fields are copied in
     handler.mcp_observability = True  # type: ignore[attr-defined]
     app = logging.getLogger(APP_LOGGER)
     app.addHandler(handler)
