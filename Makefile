@@ -43,12 +43,12 @@ $(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
 node: $(JS)/node_modules/.installed
 
 run: venv
-	PORT=$(PORT) $(PY) -m app.local
+	PORT=$(PORT) $(PY) -m app.dev.local
 
 # The committed events carry this local-only development key (refused on Lambda).
 EVENTS_DEV_KEY := local-dev-key-for-events
 invoke: venv
-	MCP_DEV_API_KEY=$${MCP_DEV_API_KEY:-$(EVENTS_DEV_KEY)} $(PY) -m app.invoke $(EVENT)
+	MCP_DEV_API_KEY=$${MCP_DEV_API_KEY:-$(EVENTS_DEV_KEY)} $(PY) -m app.dev.invoke $(EVENT)
 
 test: venv node sam-tools
 	$(PY) -m pytest -q

@@ -1,6 +1,6 @@
 """Reading typed values from an environment mapping: one way, loud when malformed.
 
-Every settings class (`app.config`, `app.auth.config`, `app.items.config`,
+Every settings class (`app.transport.config`, `app.auth.config`, `app.items.config`,
 `app.observability.config`) parses its variables with these, so a bad value
 fails the same way everywhere: a `ConfigurationError` naming the variable,
 at start-up, never a request.

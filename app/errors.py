@@ -16,7 +16,7 @@
         └── StoreUnavailable    throttled or briefly unreachable: retry the same call
 
 Transport-level refusals (bad JSON, wrong headers) are not exceptions: they are
-answered where they are found, in `app.wire`. Tool code raises `DomainError`
+answered where they are found, in `app.transport.wire`. Tool code raises `DomainError`
 subclasses; the SDK turns any exception raised by a tool into an `isError`
 result, and `app.items.edge` keeps those messages caller-safe. Auth reasons
 are fixed strings, never built from request data, so they cannot carry a

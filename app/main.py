@@ -1,6 +1,6 @@
 """Composition root: the product, built once per process from the environment.
 
-`handler.py` (Lambda) and `app.local` (`make run`) both start here, so the
+`handler.py` (Lambda) and `app.dev.local` (`make run`) both start here, so the
 deployed function and the local server are the same program with different
 configuration: secrets and the item table from SSM and DynamoDB on Lambda,
 a development key and an SQLite file locally. Observability (logs, metrics,
@@ -19,16 +19,16 @@ from typing import IO, Any
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from starlette.types import ASGIApp
 
-from app.asgi import create_asgi_app, lowlevel_server
+from app.transport.asgi import create_asgi_app, lowlevel_server
 from app.auth import AuthSettings, build_request_state_security, protect
 from app.auth.authn import build_authenticator, priming_credential
 from app.auth.ssm import make_ssm_provider
 from app import env as env_values
-from app.config import Settings
+from app.transport.config import Settings
 from app.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
-from app.lambda_entry import LambdaHandler, create_lambda_handler
+from app.transport.lambda_entry import LambdaHandler, create_lambda_handler
 from app.observability import Observability, ObservabilitySettings, ObservedHandler, RequestObserver
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register, unprotected_handler

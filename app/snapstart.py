@@ -55,8 +55,8 @@ from typing import Any, Final, Protocol
 from mangum import Mangum
 from starlette.types import ASGIApp
 
-from app.config import Settings
-from app.lambda_entry import LambdaHandler, StripStage
+from app.transport.config import Settings
+from app.transport.lambda_entry import LambdaHandler, StripStage
 
 logger = logging.getLogger(__name__)
 

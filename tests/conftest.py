@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from app import Settings, create_asgi_app
-from app.origin import LOOPBACK_HOSTS
+from app.transport.origin import LOOPBACK_HOSTS
 
 LOCAL = Settings(allowed_hosts=tuple(LOOPBACK_HOSTS))
 

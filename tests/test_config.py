@@ -1,10 +1,10 @@
-"""app.config: settings parsed once, loud when malformed."""
+"""app.transport.config: settings parsed once, loud when malformed."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.config import Settings
+from app.transport.config import Settings
 from app.errors import ConfigurationError
 
 

@@ -1,4 +1,4 @@
-"""app.exchange: one request through the SDK kernel, its notification sink and its deadline."""
+"""app.transport.exchange: one request through the SDK kernel, its notification sink and its deadline."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import NoBackChannelError
 
-from app.asgi import lowlevel_server
-from app.exchange import RequestChannel, handshake_connection, new_channel, run_request
+from app.transport.asgi import lowlevel_server
+from app.transport.exchange import RequestChannel, handshake_connection, new_channel, run_request
 
 CALL = "tools/call"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app import Settings, create_lambda_handler
-from app.invoke import LocalContext
+from app.dev.invoke import LocalContext
 from app.server import build_server
 
 EVENTS = sorted(Path(__file__).resolve().parent.parent.joinpath("events").glob("*.json"))

@@ -1,10 +1,10 @@
-"""app.origin: Host and Origin allowlists."""
+"""app.transport.origin: Host and Origin allowlists."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.origin import LOOPBACK_HOSTS, OriginPolicy
+from app.transport.origin import LOOPBACK_HOSTS, OriginPolicy
 
 API = "abc123.execute-api.us-east-1.amazonaws.com"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.auth.config import ENV_DOC as AUTH_ENV
-from app.config import ENV_DOC as TRANSPORT_ENV
+from app.transport.config import ENV_DOC as TRANSPORT_ENV
 from app.items.config import ENV_DOC as ITEMS_ENV
 from app.observability.config import ENV_DOC as OBSERVABILITY_ENV
 

@@ -1,4 +1,4 @@
-"""app.wire: JSON-RPC bytes, pure functions."""
+"""app.transport.wire: JSON-RPC bytes, pure functions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app import wire
+from app.transport import wire
 
 
 @pytest.mark.parametrize(

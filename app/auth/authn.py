@@ -32,7 +32,7 @@ from app.auth.jwks import JwksLoader, SigningKey
 from app.auth.jwt_verify import JwtPolicy, principal_from_claims, read_header, verify_token
 from app.auth.keyring import KEY_PREFIX_BYTES, KeyEntry, KeyRing, generate_key, key_id_of, parse_key_ring
 from app.auth.ssm import FileLoader, SSMLoader, make_ssm_provider
-from app.config import Settings
+from app.transport.config import Settings
 from app.errors import AuthError, InsufficientScope, InvalidCredentials, MissingCredentials
 from app.principal import LOCAL_DEVELOPER, Principal
 

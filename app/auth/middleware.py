@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.config import AuthSettings
 from app.auth.prm import external_base_url, metadata_url, prm_document, prm_paths, route_path
-from app.config import Settings
+from app.transport.config import Settings
 from app.env import on_lambda
 from app.errors import AuthError, ConfigurationError, InsufficientScope, InvalidCredentials, SecretUnavailable
 from app.principal import Principal, bind_principal, unbind_principal

@@ -24,7 +24,7 @@ from app.auth.jwks import parse_jwks
 from app.auth.jwt_verify import JwtPolicy
 from app.auth.keyring import generate_key, parse_key_ring
 from app.auth.middleware import AccessControl, protect
-from app.config import Settings
+from app.transport.config import Settings
 
 
 def drive(coro: Any) -> Any:

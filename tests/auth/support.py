@@ -24,7 +24,7 @@ from app.auth.authn import build_authenticator
 from app.auth.config import AuthSettings
 from app.auth.keyring import digest_hex, generate_key
 from app.auth.middleware import protect
-from app.config import Settings
+from app.transport.config import Settings
 from app.principal import current_principal
 
 ISSUER = "https://issuer.example.com/pool"

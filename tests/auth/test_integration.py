@@ -12,7 +12,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import MCPServer
 
 from app.auth import AuthSettings, protect
-from app.config import Settings
+from app.transport.config import Settings
 from app.principal import current_principal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -21,7 +21,7 @@ DEV_KEY = "local-dev-key-0123456789"
 
 @pytest.fixture
 def handler() -> Any:
-    lambda_entry = pytest.importorskip("app.lambda_entry")
+    lambda_entry = pytest.importorskip("app.transport.lambda_entry")
     server: MCPServer[Any] = MCPServer("auth-integration")
 
     @server.tool()

@@ -9,7 +9,7 @@ import pytest
 from app.auth.config import AuthSettings
 from app.auth.jwks import parse_jwks
 from app.auth.middleware import AccessControl, protect
-from app.config import Settings
+from app.transport.config import Settings
 from app.errors import Forbidden
 from app.principal import Principal
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.auth.prm import external_base_url, route_path
-from app.config import Settings
+from app.transport.config import Settings
 
 from .support import ISSUER, FakeClock, JwksServer, auth_settings, build_app, client, oauth_env
 

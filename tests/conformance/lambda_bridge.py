@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from app import Settings, create_lambda_handler
-from app.invoke import LocalContext
+from app.dev.invoke import LocalContext
 
 
 def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:

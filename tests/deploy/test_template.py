@@ -351,7 +351,7 @@ def test_items_table_matches_the_item_store(transformed: dict[str, Any]) -> None
 
 def test_environment_names_are_ones_the_app_reads(transformed: dict[str, Any]) -> None:
     from app.auth.config import ENV_DOC as AUTH_ENV
-    from app.config import ENV_DOC as TRANSPORT_ENV
+    from app.transport.config import ENV_DOC as TRANSPORT_ENV
     from app.items.config import ENV_DOC as ITEMS_ENV
 
     known = set(TRANSPORT_ENV) | set(AUTH_ENV) | set(ITEMS_ENV)

@@ -38,7 +38,7 @@ def invoke(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m app.invoke events/<file>.json", file=sys.stderr)
+        print("usage: python -m app.dev.invoke events/<file>.json", file=sys.stderr)
         return 2
     event = json.loads(Path(argv[1]).read_text())
     response = invoke(event)

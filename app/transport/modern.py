@@ -22,8 +22,8 @@ from mcp.shared.inbound import (
 from mcp_types import HEADER_MISMATCH, METHOD_NOT_FOUND, PROTOCOL_VERSION_META_KEY
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 
-from app import wire
-from app.exchange import Exchange, modern_connection
+from app.transport import wire
+from app.transport.exchange import Exchange, modern_connection
 
 #: Never served: its response is a stream that outlives the request (Lambda buffers
 #: whole responses) and is fed by an event bus no two instances share.

@@ -1,7 +1,7 @@
 """JSON-RPC over HTTP, the bytes side: parsing bodies, shaping replies.
 
 Pure functions and small value types with no I/O, so every malformed input
-can be tested without a server. The endpoint (`app.endpoint`) decides *when*
+can be tested without a server. The endpoint (`app.transport.endpoint`) decides *when*
 to answer what; this module decides *how the answer looks on the wire*.
 
 Hand-written rather than taken from the SDK because the SDK's transport

@@ -12,8 +12,8 @@ from typing import Any, Final
 from mcp_types import INVALID_REQUEST
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
 
-from app import wire
-from app.exchange import Exchange, handshake_connection
+from app.transport import wire
+from app.transport.exchange import Exchange, handshake_connection
 
 #: The only revision with JSON-RPC batches; later ones removed them.
 BATCH_VERSION: Final = "2025-03-26"

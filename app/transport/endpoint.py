@@ -3,7 +3,7 @@
 Everything a stateless endpoint must check before the SDK sees a request
 lives here, in the order a client's mistake is most cheaply found: HTTP method,
 Host/Origin, Accept, Content-Type, body size, JSON syntax. Then the request is
-routed to its era (`app.handshake`, `app.modern`), which applies its own
+routed to its era (`app.transport.handshake`, `app.transport.modern`), which applies its own
 envelope rules. Nothing is kept between requests except the server definition.
 
 Why not the SDK's `StreamableHTTPSessionManager`: its `run()` lifecycle can be
@@ -24,10 +24,10 @@ from mcp_types import INVALID_REQUEST
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import Receive, Scope, Send
 
-from app import handshake, modern, wire
-from app.config import Settings
-from app.exchange import DEFAULT_HANDSHAKE_VERSION, Exchange
-from app.origin import OriginPolicy
+from app.transport import handshake, modern, wire
+from app.transport.config import Settings
+from app.transport.exchange import DEFAULT_HANDSHAKE_VERSION, Exchange
+from app.transport.origin import OriginPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.asgi import create_asgi_app
-from app.config import Settings
+from app.transport.asgi import create_asgi_app
+from app.transport.config import Settings
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -34,7 +34,7 @@ from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT, ProgressToken, RequestId
 from starlette.requests import Request
 from starlette.types import Scope
 
-from app import wire
+from app.transport import wire
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +206,8 @@ async def run_request(
 class Exchange:
     """One HTTP request that passed the transport checks: its facts, and how to answer it.
 
-    Built by the endpoint, consumed by an era module (`app.handshake`,
-    `app.modern`), which decides what to dispatch and hands back a `wire.Reply`.
+    Built by the endpoint, consumed by an era module (`app.transport.handshake`,
+    `app.transport.modern`), which decides what to dispatch and hands back a `wire.Reply`.
     """
 
     server: Server[Any]

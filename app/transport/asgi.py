@@ -30,8 +30,8 @@ from mcp_types import INVALID_PARAMS, EmptyResult, SetLevelRequestParams
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from app.config import Settings
-from app.endpoint import McpEndpoint
+from app.transport.config import Settings
+from app.transport.endpoint import McpEndpoint
 
 
 def lowlevel_server(server: MCPServer[Any] | Server[Any]) -> Server[Any]:

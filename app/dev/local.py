@@ -12,7 +12,7 @@ import sys
 
 from app.auth import dev_key_banner
 from app.main import build_product
-from app.origin import LOOPBACK_HOSTS
+from app.transport.origin import LOOPBACK_HOSTS
 
 
 def main() -> None:

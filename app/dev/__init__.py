@@ -1,0 +1,1 @@
+"""Local entry points: `make run` (local), `make invoke` (invoke), `make stdio` (stdio)."""

@@ -1,0 +1,16 @@
+"""The reusable stateless MCP transport: any `MCPServer` served over streamable HTTP, one request at a time.
+
+    asgi.py          create_asgi_app(server): the Starlette app (public factory)
+    lambda_entry.py  create_lambda_handler(server): Mangum, lifespan off, stage prefixes
+    endpoint.py      the MCP endpoint: HTTP checks in order, era routing, replies
+    handshake.py     the handshake era (2024-11-05 .. 2025-11-25), statelessly
+    modern.py        the 2026-07-28 era: per-request envelope, header agreement
+    exchange.py      one JSON-RPC request through the SDK kernel; deadline; notification sink
+    wire.py          JSON-RPC bytes: parsing, errors, JSON/SSE bodies
+    origin.py        Host and Origin allowlists
+    config.py        transport settings, parsed once
+    sdk.py           every private or provisional SDK/Starlette access, each with a test of its assumption
+
+It imports only the shared base (`app.errors`, `app.env`) and its libraries:
+never auth, items, tasks, views or observability.
+"""
