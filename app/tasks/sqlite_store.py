@@ -1,0 +1,135 @@
+"""The embedded SQLite adapter: tasks for local runs (`make run`), no AWS needed.
+
+Tasks live in their own table, `tasks`, in the same file as the items (the
+local mirror of sharing the DynamoDB table). A row is the task's JSON document
+plus the columns the conditions need: the compare-and-set is one
+`UPDATE … WHERE version = ?` whose row count says whether it applied.
+
+Connections are pooled and WAL mode keeps readers off the writer's back, as in
+`app.items.sqlite_store` (see its docstring for why). Never use it on Lambda:
+a file in /tmp is one instance's memory; `TaskSettings` refuses that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.errors import Conflict, StoreUnavailable
+from app.tasks.model import TaskRecord, from_document, to_document
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    principal_id TEXT NOT NULL,
+    task_id      TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,   -- epoch seconds (created + ttl): purge after this
+    doc          TEXT NOT NULL,      -- the TaskRecord as JSON (model.to_document)
+    PRIMARY KEY (principal_id, task_id)
+) WITHOUT ROWID
+"""
+_BUSY_CODES = frozenset({"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_TIMEOUT", "SQLITE_LOCKED"})
+_BUSY = "the task store is busy; retry the same call in a moment"
+
+
+def _encode(record: TaskRecord) -> str:
+    return json.dumps(to_document(record), separators=(",", ":"), ensure_ascii=False)
+
+
+class SqliteTaskStore:
+    """`TaskStore` on one SQLite file, created (with its directory) on demand."""
+
+    POOL_SIZE = 8
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._closed = False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lease() as conn:
+            conn.execute(_SCHEMA)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode = WAL")
+        return conn
+
+    @contextmanager
+    def _lease(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = self._open()
+        try:
+            with _busy_as_unavailable():
+                yield conn
+        finally:
+            if self._closed or self._idle.qsize() >= self.POOL_SIZE:
+                conn.close()
+            else:
+                self._idle.put(conn)
+
+    def create(self, record: TaskRecord) -> None:
+        with self._lease() as conn:
+            try:
+                conn.execute(
+                    "INSERT INTO tasks (principal_id, task_id, version, expires_at, doc) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        record.principal_id,
+                        record.task_id,
+                        record.version,
+                        int(record.expires_at.timestamp()),
+                        _encode(record),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict("a task with this id already exists") from None
+
+    def get(self, principal_id: str, task_id: str) -> TaskRecord | None:
+        with self._lease() as conn:
+            row = conn.execute(
+                "SELECT doc FROM tasks WHERE principal_id = ? AND task_id = ?", (principal_id, task_id)
+            ).fetchone()
+        return None if row is None else from_document(json.loads(row[0]))
+
+    def replace(self, record: TaskRecord, expected_version: int) -> bool:
+        with self._lease() as conn:
+            cur = conn.execute(
+                "UPDATE tasks SET version = ?, doc = ? WHERE principal_id = ? AND task_id = ? AND version = ?",
+                (record.version, _encode(record), record.principal_id, record.task_id, expected_version),
+            )
+            return cur.rowcount == 1
+
+    def purge_expired(self, now_epoch_s: int) -> int:
+        """Delete tasks past their TTL (DynamoDB's TTL does this on Lambda); returns how many."""
+        with self._lease() as conn:
+            return conn.execute("DELETE FROM tasks WHERE expires_at < ?", (now_epoch_s,)).rowcount
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+@contextmanager
+def _busy_as_unavailable() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorname", None) in _BUSY_CODES:
+            logger.warning("sqlite busy", extra={"sqlite_error": exc.sqlite_errorname})
+            raise StoreUnavailable(_BUSY) from exc
+        raise
