@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import LiveServer
 
-JS_DIR = Path(__file__).parent / "js"
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
 NODE = JS_DIR / "node_modules" / ".bin" / "node"
 TIMEOUT_S = 60
 

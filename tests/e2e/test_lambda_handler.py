@@ -13,7 +13,7 @@ from app import Settings, create_lambda_handler
 from app.dev.invoke import LocalContext
 from app.server import build_server
 
-EVENTS = sorted(Path(__file__).resolve().parent.parent.joinpath("events").glob("*.json"))
+EVENTS = sorted(Path(__file__).resolve().parents[2].joinpath("events").glob("*.json"))
 EXPECTED_STATUS = {"get": 405, "malformed": 400, "initialized": 202}
 
 
