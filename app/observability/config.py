@@ -18,7 +18,8 @@ from app.errors import ConfigurationError
 #: Environment variables read here (README table source). POWERTOOLS_* are Powertools' own names.
 ENV_DOC: dict[str, str] = {
     "MCP_ACCESS_LOG": "true (default) logs one INFO line per MCP request (method, tool, outcome, duration, principal).",
-    "MCP_LOG_ARGUMENTS": "true adds tools/call arguments to the access log line (default false: they may hold user data).",
+    "MCP_LOG_ARGUMENTS": "true adds tools/call arguments to the access log line and lets the SDK's "
+    "'Tool x failed' lines quote the error (default false: they may hold user data).",
     "POWERTOOLS_SERVICE_NAME": "Service name in every log line and metric (default mcp-lambda).",
     "POWERTOOLS_LOG_LEVEL": "Level of the app's logs (default INFO; AWS_LAMBDA_LOG_LEVEL is used when this is unset).",
     "POWERTOOLS_METRICS_NAMESPACE": "CloudWatch namespace of the EMF metrics (default McpLambda).",

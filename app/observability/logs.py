@@ -24,13 +24,15 @@ from typing import IO, Any, Final
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
 from app.observability.config import ObservabilitySettings
-from app.observability.sanitize import SanitizingFilter, clean_traceback
+from app.observability.sanitize import SanitizingFilter, SdkArgumentFilter, clean_traceback
 
 #: Every logger of the app hangs below this one.
 APP_LOGGER: Final = "app"
 #: Mangum's one INFO line per HTTP request ("POST /mcp 200"): the access log says more, and API
 #: Gateway's access log has every status; on Lambda it is silenced while the access log is on.
 MANGUM_LOGGER: Final = "mangum.http"
+#: The MCP SDK's loggers (`mcp.server...`, `mcp.shared...`): routed to the app's handler, not the root's.
+SDK_LOGGER: Final = "mcp"
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 
 #: Lambda request id, API Gateway request id, cold start: one invocation's fields.
@@ -156,12 +158,13 @@ def _is_ours(handler: logging.Handler) -> bool:
 
 
 def reset_logging() -> None:
-    """Undo `configure_logging`: the app's loggers propagate to the root again (tests)."""
-    app = logging.getLogger(APP_LOGGER)
-    for handler in [h for h in app.handlers if _is_ours(h)]:
-        app.removeHandler(handler)
-    app.propagate = True
-    app.setLevel(logging.NOTSET)
+    """Undo `configure_logging`: the app's and the SDK's loggers propagate to the root again (tests)."""
+    for name in (APP_LOGGER, SDK_LOGGER):
+        logger = logging.getLogger(name)
+        for handler in [h for h in logger.handlers if _is_ours(h)]:
+            logger.removeHandler(handler)
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
     mangum = logging.getLogger(MANGUM_LOGGER)
     if getattr(mangum, "mcp_observability", False):
         mangum.setLevel(logging.NOTSET)
@@ -171,27 +174,36 @@ def reset_logging() -> None:
 def configure_logging(
     settings: ObservabilitySettings, *, stream: IO[str] | None = None, terminal: bool = False
 ) -> logging.Handler | None:
-    """Give the app's loggers their output; a second call replaces the first.
+    """Give the app's and the SDK's loggers their output; a second call replaces the first.
 
     On Lambda: Powertools' JSON formatter on stdout, not propagated (the
-    runtime's root handler would print each line again). Elsewhere, with
-    `terminal` (`make run`) or an explicit `stream`: plain text, on stderr by
-    default. Otherwise the host's configuration is left alone (tests,
-    `make invoke`, an embedding app): records propagate to the root logger.
-    Returns the handler installed, or None.
+    runtime's root handler would print each line again, as plain text
+    without the correlation fields). Elsewhere, with `terminal` (`make run`)
+    or an explicit `stream`: plain text, on stderr by default. Otherwise the
+    host's configuration is left alone (tests, `make invoke`, an embedding
+    app): records propagate to the root logger. Returns the handler
+    installed, or None.
+
+    The SDK's loggers (`mcp.*`) share the handler, so their lines carry the
+    same format, correlation fields and cleaning; unless
+    `MCP_LOG_ARGUMENTS` is on, the caller's data they would quote (a
+    failed tool's message) is withheld.
     """
     reset_logging()
     if not settings.on_lambda and stream is None and not terminal:
         return None
     handler = logging.StreamHandler(stream or (sys.stdout if settings.on_lambda else sys.stderr))
     handler.setFormatter(JsonFormatter(settings) if settings.on_lambda else PlainFormatter())
+    if not settings.log_arguments:
+        handler.addFilter(SdkArgumentFilter())
     handler.addFilter(CorrelationFilter())
     handler.addFilter(SanitizingFilter(_STANDARD_ATTRS))  # after the correlation fields are copied in
     handler.mcp_observability = True  # type: ignore[attr-defined]
-    app = logging.getLogger(APP_LOGGER)
-    app.addHandler(handler)
-    app.setLevel(settings.log_level)
-    app.propagate = False
+    for name in (APP_LOGGER, SDK_LOGGER):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(settings.log_level)
+        logger.propagate = False
     if settings.on_lambda and settings.access_log:
         mangum = logging.getLogger(MANGUM_LOGGER)
         mangum.setLevel(logging.WARNING)

@@ -149,6 +149,26 @@ class SanitizingFilter(logging.Filter):
         return True
 
 
+#: The SDK's log templates that quote the caller's data, and which argument does (mcp 2.3,
+#: `mcp.server.mcpserver.server`): a failed tool's or resource's message, which may echo
+#: the arguments. A test fails if a template changes, so a new SDK cannot quietly bring values back.
+SDK_ARGUMENT_TEMPLATES: Final = {"Tool %r failed: %r": 1, "Resource %r failed: %r": 1}
+WITHHELD: Final = "<withheld: MCP_LOG_ARGUMENTS is off>"
+
+
+class SdkArgumentFilter(logging.Filter):
+    """Withhold the caller's data the SDK's own lines would quote (installed while arguments are not logged)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        position = SDK_ARGUMENT_TEMPLATES.get(record.msg) if record.msg.__class__ is str else None
+        if position is not None and record.name.startswith("mcp.") and isinstance(record.args, tuple):
+            args = list(record.args)
+            if position < len(args):
+                args[position] = WITHHELD
+                record.args = tuple(args)
+        return True
+
+
 def _message(record: logging.LogRecord) -> str:
     try:
         return record.getMessage()
