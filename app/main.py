@@ -19,7 +19,8 @@ from typing import IO, Any
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from starlette.types import ASGIApp
 
-from app.transport.asgi import create_asgi_app, lowlevel_server
+from app.transport.asgi import create_asgi_app
+from app.transport.sdk import install_middleware, lowlevel_server
 from app.auth import AuthSettings, build_request_state_security, protect
 from app.auth.authn import build_authenticator, priming_credential
 from app.auth.ssm import make_ssm_provider
@@ -29,7 +30,7 @@ from app.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.transport.lambda_entry import LambdaHandler, create_lambda_handler
-from app.observability import Observability, ObservabilitySettings, ObservedHandler, RequestObserver
+from app.observability import Observability, ObservabilitySettings, ObservedHandler
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register, unprotected_handler
 
@@ -123,10 +124,7 @@ class Product:
             terminal=terminal,
         )
         # Outermost: it times and sees everything the others do or refuse.
-        core.middleware[:] = [
-            observability.middleware,
-            *(m for m in core.middleware if not isinstance(m, RequestObserver)),
-        ]
+        install_middleware(core, observability.middleware, outermost=True)
         return observability
 
     def _ssm_provider(self) -> Any:

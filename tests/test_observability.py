@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
-from app.transport.asgi import lowlevel_server
+from app.transport.sdk import lowlevel_server
 from app.main import LambdaBuild, Product, build_product
 from app.observability import ObservabilitySettings, RequestObserver, configure_logging, reset_logging
 from app.observability.metrics import InvocationMetrics, Sample

@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -32,17 +31,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.transport.config import Settings
 from app.transport.endpoint import McpEndpoint
-
-
-def lowlevel_server(server: MCPServer[Any] | Server[Any]) -> Server[Any]:
-    """The SDK's protocol-level `Server` behind an `MCPServer`.
-
-    `MCPServer` has no public accessor for it; the SDK's own transports read
-    the same attribute. Kept to this one function so an SDK change breaks one line.
-    """
-    if isinstance(server, Server):
-        return server
-    return server._lowlevel_server  # noqa: SLF001
+from app.transport.sdk import drop_otel_middleware, install_middleware, lowlevel_server, middleware, remove_request_handler
 
 
 async def _acknowledge_set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
@@ -92,14 +81,14 @@ def create_asgi_app(
     if not settings.otel:
         # The SDK installs an OpenTelemetry span per request; without a tracer
         # provider it only costs time. Tracing on Lambda goes through X-Ray.
-        core.middleware[:] = [m for m in core.middleware if not isinstance(m, OpenTelemetryMiddleware)]
+        drop_otel_middleware(core)
     # `subscriptions/listen` needs a response stream that outlives its request
     # and an event bus shared by every instance; neither exists here. Without
     # the handler the SDK stops advertising listChanged/subscribe at 2026-07-28,
     # so clients know to poll rather than wait for notifications.
-    core._request_handlers.pop("subscriptions/listen", None)  # noqa: SLF001 - the SDK has no public removal
-    if core.get_tool_input_schema is not None and not any(isinstance(m, UnknownToolGuard) for m in core.middleware):
-        core.middleware.append(UnknownToolGuard(core.get_tool_input_schema))
+    remove_request_handler(core, "subscriptions/listen")
+    if core.get_tool_input_schema is not None and not any(isinstance(m, UnknownToolGuard) for m in middleware(core)):
+        install_middleware(core, UnknownToolGuard(core.get_tool_input_schema))
     if core.get_request_handler("logging/setLevel") is None:
         core.add_request_handler("logging/setLevel", SetLevelRequestParams, _acknowledge_set_level)
     endpoint = McpEndpoint(core, settings)

@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from app.transport import wire
+from app.transport.sdk import has_exit_callbacks, mark_initialized, request_with_body
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +99,7 @@ def new_channel(request_id: RequestId | None, params: Any, headers: Mapping[str,
 
 def handshake_connection(channel: RequestChannel, protocol_version: str) -> Connection:
     """A connection as if `initialize` had completed: statelessly, every request stands alone."""
-    connection = Connection.for_loop(channel, protocol_version_hint=protocol_version)
-    connection.initialized.set()
-    return connection
+    return mark_initialized(Connection.for_loop(channel, protocol_version_hint=protocol_version))
 
 
 def modern_connection(protocol_version: str, client_info: Any, client_capabilities: Any) -> Connection:
@@ -126,7 +125,7 @@ async def serve(
     try:
         return await runner.on_request(channel, method, params)
     finally:
-        if connection.exit_stack._exit_callbacks:  # noqa: SLF001 - stdlib AsyncExitStack's callback list
+        if has_exit_callbacks(connection.exit_stack):
             await aclose_shielded(connection)
 
 
@@ -224,9 +223,7 @@ class Exchange:
     def http_request(self) -> Request:
         # Handlers may read the HTTP request from their context; the body was
         # already consumed, so it is primed to keep `await request.body()` working.
-        request = Request(self.scope)
-        request._body = self.body  # noqa: SLF001 - Starlette's own cache slot for the body
-        return request
+        return request_with_body(self.scope, self.body)
 
     async def dispatch(
         self,

@@ -7,7 +7,6 @@ stateless endpoint must answer for itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from mcp.shared.inbound import (
@@ -24,6 +23,7 @@ from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 
 from app.transport import wire
 from app.transport.exchange import Exchange, modern_connection
+from app.transport.sdk import HeaderPairs
 
 #: Never served: its response is a stream that outlives the request (Lambda buffers
 #: whole responses) and is fed by an event bus no two instances share.
@@ -41,32 +41,6 @@ def has_envelope(message: Any) -> bool:
 def _rejection(rejection: InboundLadderRejection, request_id: Any) -> wire.Reply:
     status = ERROR_CODE_HTTP_STATUS.get(rejection.code, 400)
     return wire.error_reply(status, request_id, rejection.code, rejection.message, rejection.data)
-
-
-class _HeaderPairs(Mapping[str, str]):
-    """Raw header pairs seen as a mapping whose `items()` keeps duplicates.
-
-    The SDK's `Mcp-Param-*` validator spots a duplicated header by iterating
-    `items()`; a folded dict would hide it.
-    """
-
-    __slots__ = ("_pairs", "_folded")
-
-    def __init__(self, pairs: list[tuple[str, str]], folded: dict[str, str]) -> None:
-        self._pairs = pairs
-        self._folded = folded
-
-    def __getitem__(self, key: str) -> str:
-        return self._folded[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._folded)
-
-    def __len__(self) -> int:
-        return len(self._folded)
-
-    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
-        return self._pairs
 
 
 async def answer(ex: Exchange, decoded: Any, version: str | None) -> wire.Reply:
@@ -133,7 +107,7 @@ def _param_header_rejection(ex: Exchange, params: dict[str, Any]) -> InboundLadd
     schema = lookup(name)
     if schema is None or not _annotated(schema):
         return None  # nothing annotated x-mcp-header: no Mcp-Param-* header is checked
-    return validate_mcp_param_headers(schema, arguments, _HeaderPairs(ex.pairs, ex.headers))
+    return validate_mcp_param_headers(schema, arguments, HeaderPairs(ex.pairs, ex.headers))
 
 
 #: id(schema) -> (schema, has x-mcp-header annotations). Schemas are built once per tool,

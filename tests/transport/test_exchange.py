@@ -9,7 +9,7 @@ import pytest
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import NoBackChannelError
 
-from app.transport.asgi import lowlevel_server
+from app.transport.sdk import lowlevel_server
 from app.transport.exchange import RequestChannel, handshake_connection, new_channel, run_request
 
 CALL = "tools/call"

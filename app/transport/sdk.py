@@ -1,0 +1,118 @@
+"""The one seam to what the MCP SDK and Starlette do not publish.
+
+Everything this project relies on beyond the public, stable surface of its
+libraries is reached through this module, and nowhere else. Each access below
+is an assumption a new release could break silently; each has a test in
+`tests/transport/test_sdk_seam.py` that fails loudly, saying what changed.
+`requirements.txt` pins `mcp` to the tested minor for the same reason.
+
+Assumptions (library: what we rely on -> why):
+
+1. mcp: `MCPServer._lowlevel_server` is the protocol-level `Server`
+   -> the transport serves the kernel directly (the SDK's own transports read it too).
+2. mcp: `Server._request_handlers` is the method -> handler dict, and the SDK
+   derives 2026-07-28 capabilities (`listChanged`, `subscribe`) from it
+   -> removing `subscriptions/listen` there stops advertising what we cannot serve.
+3. mcp: `mcp.server._otel.OpenTelemetryMiddleware` is the per-request span middleware
+   -> dropped unless `MCP_OTEL` (no tracer provider on Lambda: pure cost).
+4. mcp: `Server.middleware` (documented as provisional) is a mutable list of
+   `(ctx, call_next)` callables, first entry outermost
+   -> the unknown-tool guard, observability and authorization hook in there.
+5. mcp: `Connection.initialized` is an event the kernel waits on before
+   serving non-initialize requests -> a stateless handshake-era request is born initialized.
+6. mcp: `validate_mcp_param_headers` spots a duplicated `Mcp-Param-*` header by
+   iterating the mapping's `items()` -> `HeaderPairs.items()` keeps duplicates.
+7. stdlib: `AsyncExitStack._exit_callbacks` is the list of pushed callbacks
+   -> a request that pushed none skips the shielded teardown.
+8. starlette: `Request._body` is the cache `Request.body()` returns
+   -> handlers can read the body the endpoint already consumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AsyncExitStack
+from typing import Any
+
+from mcp.server._otel import OpenTelemetryMiddleware
+from mcp.server.connection import Connection
+from mcp.server.lowlevel.server import Server
+from mcp.server.mcpserver import MCPServer
+from starlette.requests import Request
+from starlette.types import Scope
+
+Middleware = Callable[..., Any]
+
+
+def lowlevel_server(server: MCPServer[Any] | Server[Any]) -> Server[Any]:
+    """(1) The protocol-level `Server` behind an `MCPServer` (or the `Server` itself)."""
+    if isinstance(server, Server):
+        return server
+    return server._lowlevel_server  # noqa: SLF001
+
+
+def remove_request_handler(core: Server[Any], method: str) -> None:
+    """(2) Stop serving `method`; the SDK has no public removal."""
+    core._request_handlers.pop(method, None)  # noqa: SLF001
+
+
+def drop_otel_middleware(core: Server[Any]) -> None:
+    """(3) Remove the SDK's per-request OpenTelemetry span middleware."""
+    middleware(core)[:] = [m for m in middleware(core) if not isinstance(m, OpenTelemetryMiddleware)]
+
+
+def middleware(core: Server[Any]) -> list[Middleware]:
+    """(4) The kernel's middleware chain, first entry outermost (provisional SDK API)."""
+    chain: list[Middleware] = core.middleware
+    return chain
+
+
+def install_middleware(core: Server[Any], entry: Middleware, *, outermost: bool = False) -> None:
+    """(4) Put `entry` in the chain once: replaces an earlier entry of its type, keeps the rest in order."""
+    chain = middleware(core)
+    kept = [m for m in chain if type(m) is not type(entry)]
+    chain[:] = [entry, *kept] if outermost else [*kept, entry]
+
+
+def mark_initialized(connection: Connection) -> Connection:
+    """(5) A connection as if `initialize` had completed on it."""
+    connection.initialized.set()
+    return connection
+
+
+class HeaderPairs(Mapping[str, str]):
+    """(6) Raw header pairs seen as a mapping whose `items()` keeps duplicates.
+
+    The SDK's `Mcp-Param-*` validator spots a duplicated header by iterating
+    `items()`; a folded dict would hide it.
+    """
+
+    __slots__ = ("_pairs", "_folded")
+
+    def __init__(self, pairs: list[tuple[str, str]], folded: dict[str, str]) -> None:
+        self._pairs = pairs
+        self._folded = folded
+
+    def __getitem__(self, key: str) -> str:
+        return self._folded[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._folded)
+
+    def __len__(self) -> int:
+        return len(self._folded)
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return self._pairs
+
+
+def has_exit_callbacks(stack: AsyncExitStack) -> bool:
+    """(7) Whether anything was pushed onto `stack` (so closing it does work)."""
+    return bool(stack._exit_callbacks)  # noqa: SLF001
+
+
+def request_with_body(scope: Scope, body: bytes) -> Request:
+    """(8) A Starlette request whose `await request.body()` returns `body` without reading."""
+    request = Request(scope)
+    request._body = body  # noqa: SLF001
+    return request

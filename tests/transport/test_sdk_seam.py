@@ -1,0 +1,203 @@
+"""One test per assumption `app.transport.sdk` makes about the SDK, Starlette and the stdlib.
+
+Each fails with a message naming what changed, so an `mcp` (or Starlette)
+upgrade that breaks an assumption says so here instead of somewhere deep in
+the suite. The numbers match the list in `app/transport/sdk.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+from mcp.server.connection import Connection
+from mcp.server.lowlevel.server import Server
+from mcp.server.mcpserver import MCPServer
+from mcp.shared.inbound import validate_mcp_param_headers
+
+from app import Settings, create_asgi_app
+from app.transport import sdk
+
+MODERN = "2026-07-28"
+
+
+def _server() -> MCPServer[Any]:
+    server: MCPServer[Any] = MCPServer("seam")
+
+    @server.tool()
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    return server
+
+
+def _discover(server: MCPServer[Any]) -> dict[str, Any]:
+    """`server/discover` at 2026-07-28 through the real transport."""
+    app = create_asgi_app(server, Settings())
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            return await client.post(
+                "/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}},
+                headers={
+                    "accept": "application/json",
+                    "mcp-protocol-version": MODERN,
+                    "mcp-method": "server/discover",
+                },
+            )
+
+    response = asyncio.run(go())
+    assert response.status_code == 200, response.text
+    return response.json()["result"]
+
+
+def test_1_mcpserver_keeps_its_lowlevel_server_in_lowlevel_server_attribute() -> None:
+    server = _server()
+    assert isinstance(getattr(server, "_lowlevel_server", None), Server), (
+        "MCPServer no longer has a `_lowlevel_server` Server: find the new accessor and update sdk.lowlevel_server"
+    )
+    assert sdk.lowlevel_server(server) is server._lowlevel_server  # noqa: SLF001
+    assert sdk.lowlevel_server(server._lowlevel_server) is server._lowlevel_server  # noqa: SLF001
+
+
+def test_2_request_handlers_dict_drives_listen_and_advertised_capabilities() -> None:
+    core = sdk.lowlevel_server(_server())
+    handlers = getattr(core, "_request_handlers", None)
+    assert isinstance(handlers, dict) and "subscriptions/listen" in handlers, (
+        "Server._request_handlers is no longer a dict holding subscriptions/listen: sdk.remove_request_handler "
+        "needs the SDK's new way to unregister a method"
+    )
+    # Served through the transport, which removes listen: nothing may advertise listChanged.
+    capabilities = _discover(_server())["capabilities"]
+    promised = [
+        f"{kind}.{flag}"
+        for kind, value in capabilities.items()
+        if isinstance(value, dict)
+        for flag in ("listChanged", "subscribe")
+        if value.get(flag)
+    ]
+    assert not promised, (
+        "with subscriptions/listen removed the SDK still advertises listChanged/subscribe at 2026-07-28: "
+        f"capabilities are no longer derived from the handler dict ({capabilities})"
+    )
+
+
+def test_3_otel_middleware_is_installed_by_default_and_dropped() -> None:
+    from mcp.server._otel import OpenTelemetryMiddleware
+
+    core = sdk.lowlevel_server(_server())
+    assert any(isinstance(m, OpenTelemetryMiddleware) for m in core.middleware), (
+        "a new MCPServer no longer installs mcp.server._otel.OpenTelemetryMiddleware: sdk.drop_otel_middleware "
+        "may be dead code now, or the span moved elsewhere"
+    )
+    sdk.drop_otel_middleware(core)
+    assert not any(isinstance(m, OpenTelemetryMiddleware) for m in core.middleware)
+
+
+def test_4_server_middleware_is_a_list_whose_first_entry_is_outermost() -> None:
+    server = _server()
+    core = sdk.lowlevel_server(server)
+    assert isinstance(core.middleware, list), "Server.middleware is no longer a mutable list (provisional API changed)"
+    order: list[str] = []
+
+    class Outer:
+        async def __call__(self, ctx: Any, call_next: Any) -> Any:
+            order.append("outer")
+            return await call_next(ctx)
+
+    class Inner:
+        async def __call__(self, ctx: Any, call_next: Any) -> Any:
+            order.append("inner")
+            return await call_next(ctx)
+
+    sdk.install_middleware(core, Inner())
+    sdk.install_middleware(core, Outer(), outermost=True)
+    sdk.install_middleware(core, Outer(), outermost=True)  # replaces, never duplicates
+    assert sum(isinstance(m, Outer) for m in core.middleware) == 1
+    _discover(server)
+    assert order == ["outer", "inner"], f"Server.middleware no longer runs first entry outermost: {order}"
+
+
+def test_5_connection_initialized_is_an_event_the_kernel_honours() -> None:
+    connection = Connection.from_envelope(MODERN, None, None)
+    event = getattr(connection, "initialized", None)
+    assert event is not None and hasattr(event, "set") and hasattr(event, "is_set"), (
+        "Connection.initialized is no longer an event: sdk.mark_initialized must change"
+    )
+    assert sdk.mark_initialized(connection) is connection and connection.initialized.is_set()
+
+
+def test_5_handshake_request_without_initialize_is_served() -> None:
+    """What (5) buys: tools/list with no prior initialize, as on a fresh Lambda instance."""
+    app = create_asgi_app(_server(), Settings())
+
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            return await client.post(
+                "/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                headers={"accept": "application/json", "mcp-protocol-version": "2025-11-25"},
+            )
+
+    response = asyncio.run(go())
+    assert response.status_code == 200 and "result" in response.json(), (
+        f"a handshake-era request without initialize is refused: the kernel no longer honours "
+        f"Connection.initialized ({response.text[:200]})"
+    )
+
+
+def test_6_param_header_validator_sees_duplicates_through_items() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+    }
+    pairs = [("mcp-param-region", "eu"), ("mcp-param-region", "us")]
+    folded = dict(pairs)
+    rejection = validate_mcp_param_headers(schema, {"region": "eu"}, sdk.HeaderPairs(pairs, folded))
+    assert rejection is not None, (
+        "validate_mcp_param_headers no longer spots a duplicated Mcp-Param-* header through items(): "
+        "sdk.HeaderPairs must present duplicates another way"
+    )
+    assert validate_mcp_param_headers(schema, {"region": "eu"}, sdk.HeaderPairs([pairs[0]], {"mcp-param-region": "eu"})) is None
+
+
+def test_7_async_exit_stack_keeps_its_callbacks_in_exit_callbacks() -> None:
+    stack = AsyncExitStack()
+    assert hasattr(stack, "_exit_callbacks"), "AsyncExitStack._exit_callbacks is gone: sdk.has_exit_callbacks must change"
+    assert not sdk.has_exit_callbacks(stack)
+    stack.callback(lambda: None)
+    assert sdk.has_exit_callbacks(stack)
+
+
+def test_8_starlette_request_body_comes_from_body_slot() -> None:
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("Request.body() read the stream although _body was primed")
+
+    scope = {"type": "http", "method": "POST", "path": "/mcp", "headers": [], "query_string": b""}
+    request = sdk.request_with_body(scope, b'{"x":1}')
+    request._receive = receive  # noqa: SLF001 - fail if the stream is touched
+
+    assert asyncio.run(request.body()) == b'{"x":1}', (
+        "Starlette's Request.body() no longer returns the primed _body: sdk.request_with_body must change"
+    )
+
+
+def test_no_private_sdk_access_outside_the_seam() -> None:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    private = re.compile(r"\._(lowlevel_server|request_handlers|exit_callbacks|body)\b|mcp\.server\._otel")
+    offenders = [
+        str(path.relative_to(root.parent))
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "sdk.py" and private.search(path.read_text())
+    ]
+    assert not offenders, f"private SDK/Starlette attributes reached outside app/transport/sdk.py: {offenders}"
