@@ -17,7 +17,7 @@ NODE := $(JS)/node_modules/.bin/node
 PORT ?= 8000
 EVENT ?= events/http-v2-tools-call.json
 
-.PHONY: help venv node run invoke test test-python conformance bench clean
+.PHONY: help venv node board-deps board chromium run invoke test test-python conformance bench clean
 
 help:
 	@echo "make run          serve the MCP endpoint on http://127.0.0.1:$(PORT)/mcp (no AWS needed)"
@@ -25,6 +25,7 @@ help:
 	@echo "make invoke EVENT=events/<file>.json   feed one API Gateway event to the Lambda handler"
 	@echo "make conformance  run the official MCP conformance harnesses and print their totals"
 	@echo "make bench        benchmark against the SDK's stateless app and a bare Mangum floor"
+	@echo "make board        rebuild the item board page (views/board -> app/views/board.html)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@# A venv left from another Python version is rebuilt on the chosen one.
@@ -42,6 +43,23 @@ $(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
 
 node: $(JS)/node_modules/.installed
 
+# The item board (an MCP App, views/board): esbuild and ext-apps to build it, playwright-core
+# to drive the browser test with Debian's chromium (nothing here downloads a browser).
+BOARD := views/board
+CHROMIUM := /usr/bin/chromium
+
+$(BOARD)/node_modules/.installed: $(BOARD)/package.json $(BOARD)/package-lock.json
+	cd $(BOARD) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+board-deps: node $(BOARD)/node_modules/.installed
+
+board: board-deps
+	cd $(BOARD) && $(abspath $(NODE)) build.mjs
+
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 run: venv
 	PORT=$(PORT) $(PY) -m app.dev.local
 
@@ -50,7 +68,7 @@ EVENTS_DEV_KEY := local-dev-key-for-events
 invoke: venv
 	MCP_DEV_API_KEY=$${MCP_DEV_API_KEY:-$(EVENTS_DEV_KEY)} $(PY) -m app.dev.invoke $(EVENT)
 
-test: venv node sam-tools
+test: venv node board-deps chromium sam-tools
 	$(PY) -m pytest -q
 
 conformance: venv node
@@ -58,9 +76,10 @@ conformance: venv node
 
 bench: venv sam-tools
 	$(PY) -m bench.run
+	@printf 'item board page (app/views/board.html): %s bytes, gzip %s\n' $$(wc -c < app/views/board.html) $$(gzip -9c app/views/board.html | wc -c)
 	$(MAKE) --no-print-directory bench-artifact
 
 clean:
-	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .aws-sam .tools
+	rm -rf $(VENV) $(JS)/node_modules $(BOARD)/node_modules .pytest_cache .aws-sam .tools
 
 include deploy/sam.mk

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp.server.apps import Apps
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from app import tools
 from app.items.service import ItemService
-from app.items.tools import register_item_tools
+from app.items.tools import Finish, bind_item_tools
+from app.views import add_board
 
 SERVER_NAME = "mcp-lambda"
 SERVER_VERSION = "0.1.0"
@@ -27,18 +29,27 @@ def build_server(
     """The MCP server with every tool, resource, prompt and completion registered.
 
     Without `item_service` the item store is left out (transport tests and
-    benchmarks that need only the demo tools).
+    benchmarks that need only the demo tools), and so is the item board.
     """
+    # MCP Apps (io.modelcontextprotocol/ui): the server consumes the extension when it is
+    # built, so the board's resource and the tools that show it are bound first.
+    views: Apps | None = None
+    finish_items: Finish | None = None
+    if item_service is not None:
+        service = item_service
+        views = Apps()
+        add_board(views)
+        finish_items = bind_item_tools(lambda: service, views)
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
         instructions=INSTRUCTIONS,
         version=SERVER_VERSION,
         request_state_security=request_state_security,
+        extensions=[views] if views is not None else None,
     )
     tools.register(server)
-    if item_service is not None:
-        service = item_service
-        complete_items = register_item_tools(server, lambda: service)
+    if finish_items is not None:
+        complete_items = finish_items(server)
 
         # An MCPServer holds one completion handler; each feature answers for its own references.
         @server.completion()

@@ -18,6 +18,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from mcp.server.apps import Apps
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 
@@ -49,6 +50,7 @@ from app.items.schemas import (
 )
 from app.items.service import ItemPage, ItemService
 from app.principal import current_principal
+from app.views import BOARD_URI
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,20 +58,40 @@ R = TypeVar("R")
 ServiceProvider = Callable[[], ItemService]
 """Returns the process-wide service; called per request, so it may build lazily."""
 
+Finish = Callable[[MCPServer[Any]], CompleteItems]
+
+
+class _Registrar:
+    """Where each tool goes: bound to the Apps extension when it shows the board, else onto the server later."""
+
+    def __init__(self, apps: Apps | None) -> None:
+        self.apps = apps
+        self.deferred: list[Callable[[MCPServer[Any]], None]] = []
+
 
 def _tool(
-    server: MCPServer[Any], name: str, title: str, *, read_only: bool, destructive: bool = False, idempotent: bool
+    registrar: _Registrar,
+    name: str,
+    title: str,
+    *,
+    read_only: bool,
+    destructive: bool = False,
+    idempotent: bool,
+    board: bool = False,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Register a sync tool with error translation, a clean description and hints."""
+    """Register a sync tool with error translation, a clean description and hints.
+
+    With `board`, a host that renders MCP Apps shows the result as the item board:
+    `Apps.tool` stamps `_meta.ui.resourceUri` and checks the resource exists.
+    """
 
     def register(fn: Callable[P, R]) -> Callable[P, R]:
-        server.add_tool(
-            tool_errors(fn),
-            name=name,
-            title=title,
+        kwargs: dict[str, Any] = {
+            "name": name,
+            "title": title,
             # cleandoc: the docstring is what agents read; indentation is noise.
-            description=inspect.cleandoc(fn.__doc__ or ""),
-            annotations=ToolAnnotations(
+            "description": inspect.cleandoc(fn.__doc__ or ""),
+            "annotations": ToolAnnotations(
                 title=title,
                 read_only_hint=read_only,
                 destructive_hint=destructive,
@@ -77,7 +99,12 @@ def _tool(
                 # Only the caller's own item store is touched, nothing outside.
                 open_world_hint=False,
             ),
-        )
+        }
+        wrapped = tool_errors(fn)
+        if board and registrar.apps is not None:
+            registrar.apps.tool(resource_uri=BOARD_URI, **kwargs)(wrapped)
+        else:
+            registrar.deferred.append(lambda server: server.add_tool(wrapped, **kwargs))
         return fn
 
     return register
@@ -101,16 +128,36 @@ def register_item_tools(server: MCPServer[Any], service_provider: ServiceProvide
             return await complete_items(ref, argument, context)  # None: not an item argument
 
     Chain further delegates with `or`-style fallbacks: each returns None for
-    references it does not own.
+    references it does not own. No tool carries the item board here; see
+    `bind_item_tools` for that.
     """
-    _register_tools(server, service_provider)
-    register_item_resources(server, service_provider)
-    register_item_prompts(server, service_provider)
-    return make_item_completer(service_provider)
+    return bind_item_tools(service_provider)(server)
 
 
-def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
-    @_tool(server, "items_add", "Add an item", read_only=False, idempotent=False)
+def bind_item_tools(service_provider: ServiceProvider, apps: Apps | None = None) -> Finish:
+    """`register_item_tools` in two steps, for a server that shows the item board.
+
+    An MCPServer consumes its extensions when it is constructed, so the tools that
+    show the board (items_list, items_search, items_get) are bound to `apps` now,
+    before the server exists; `apps` must hold the board resource
+    (`app.views.add_board`). The returned function registers everything else on
+    the server built with `extensions=[apps]` and returns `complete_items`.
+    """
+    registrar = _Registrar(apps)
+    _register_tools(registrar, service_provider)
+
+    def finish(server: MCPServer[Any]) -> CompleteItems:
+        for add in registrar.deferred:
+            add(server)
+        register_item_resources(server, service_provider)
+        register_item_prompts(server, service_provider)
+        return make_item_completer(service_provider)
+
+    return finish
+
+
+def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
+    @_tool(registrar, "items_add", "Add an item", read_only=False, idempotent=False)
     def items_add(title: Title, body: Body = "", tags: Tags = None, idempotency_key: IdempotencyKey = None) -> AddOut:
         """Store a new note or record (title, body, tags) in your private item store.
 
@@ -122,12 +169,12 @@ def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
         outcome = service().add(current_principal(), title, body, tags or (), idempotency_key)
         return AddOut(item=ItemOut.of(outcome.item), created=outcome.created)
 
-    @_tool(server, "items_get", "Read an item", read_only=True, idempotent=True)
+    @_tool(registrar, "items_get", "Read an item", read_only=True, idempotent=True, board=True)
     def items_get(id: ItemId) -> ItemOut:  # noqa: A002 - "id" is the name agents see
         """Read one of your items in full, including its current version."""
         return ItemOut.of(service().get(current_principal(), id))
 
-    @_tool(server, "items_search", "Search items", read_only=True, idempotent=True)
+    @_tool(registrar, "items_search", "Search items", read_only=True, idempotent=True, board=True)
     def items_search(
         text: SearchText = None,
         tags: FilterTags = None,
@@ -145,14 +192,14 @@ def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
         page = service().search(current_principal(), text=text, tags=tags, order=order, limit=limit, cursor=cursor)
         return _page(page)
 
-    @_tool(server, "items_list", "List items", read_only=True, idempotent=True)
+    @_tool(registrar, "items_list", "List items", read_only=True, idempotent=True, board=True)
     def items_list(order: SortOrder = "newest", limit: Limit = 20, cursor: Cursor = None) -> ItemPageOut:
         """List your items page by page in creation order. Bodies are cut to a
         snippet; use items_get for the whole item. Pass next_cursor back as
         cursor for the next page; it is null on the last one."""
         return _page(service().list_items(current_principal(), order=order, limit=limit, cursor=cursor))
 
-    @_tool(server, "items_update", "Update an item", read_only=False, destructive=True, idempotent=True)
+    @_tool(registrar, "items_update", "Update an item", read_only=False, destructive=True, idempotent=True)
     def items_update(
         id: ItemId,  # noqa: A002
         expected_version: ExpectedVersion,
@@ -170,7 +217,7 @@ def _register_tools(server: MCPServer[Any], service: ServiceProvider) -> None:
             service().update(current_principal(), id, expected_version, title=title, body=body, tags=tags)
         )
 
-    @_tool(server, "items_delete", "Delete an item", read_only=False, destructive=True, idempotent=True)
+    @_tool(registrar, "items_delete", "Delete an item", read_only=False, destructive=True, idempotent=True)
     def items_delete(id: ItemId, expected_version: OptionalExpectedVersion = None) -> DeleteOut:  # noqa: A002
         """Delete one of your items for good. With expected_version, only if it
         has not changed since you read it."""
