@@ -13,18 +13,29 @@ Every read is strongly consistent (an agent reads its own writes). Every
 write is conditional; an item and its idempotency record are written in one
 transaction. `ClientError` codes are turned into outcomes or domain errors in
 `_classify` alone, by code, never by message text.
+
+Throttling that outlasts botocore's retries, and every transport failure
+(connection refused, closed or reset mid-response, connect or read timeout:
+botocore's `HTTPClientError` and `ConnectionError` families) become
+`StoreUnavailable`, which agents read as "busy; retry the same call". An
+outage is logged as one WARNING without a traceback, then at most one per
+`OUTAGE_LOG_INTERVAL_S` with the count in between, and one INFO when a call
+succeeds again: a thousand failing calls are not a thousand lines.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from app.errors import StoreUnavailable
 from app.items.model import Item, Order, format_timestamp, parse_timestamp
@@ -48,7 +59,11 @@ _ERROR_KINDS: dict[str, ErrorKind] = {
 }
 #: Why a transaction may be cancelled and worth another try (CancellationReasons codes).
 _CANCELLATION_RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-_NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
+#: Transport failures: HTTPClientError (ConnectionClosedError, ReadTimeoutError, ResponseStreamingError)
+#: and ConnectionError (EndpointConnectionError, ConnectTimeoutError, SSLError, ProxyConnectionError).
+_NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError)
+#: While the store stays unavailable, at most one WARNING per this many seconds.
+OUTAGE_LOG_INTERVAL_S = 60.0
 _BUSY = "the item store is busy; retry the same call in a moment"
 #: Concurrent transactions on the same idempotency key cancel each other
 #: ("TransactionConflict"); the loser re-reads and, if needed, tries again.
@@ -80,10 +95,46 @@ def _classify(err: ClientError) -> ErrorKind:
     return _ERROR_KINDS.get(err.response.get("Error", {}).get("Code", ""), "unexpected")
 
 
-def _unavailable(err: Exception, operation: str) -> StoreUnavailable:
-    code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else type(err).__name__
-    logger.warning("dynamodb unavailable", extra={"operation": operation, "error_code": code})
-    return StoreUnavailable(_BUSY)
+class OutageLog:
+    """Log an outage once, not once per failed call.
+
+    The first failure logs a WARNING; while failures go on, at most one more
+    per `interval` seconds, carrying how many were not logged. The first
+    success after a failure logs one INFO. A success costs one attribute read.
+    """
+
+    def __init__(self, interval: float = OUTAGE_LOG_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failing = False
+        self._next_warning = -math.inf
+        self._unlogged = 0
+
+    def failed(self, operation: str, code: str | None) -> None:
+        with self._lock:
+            now = self._clock()
+            self._failing = True
+            if now < self._next_warning:
+                self._unlogged += 1
+                return
+            unlogged, self._unlogged = self._unlogged, 0
+            self._next_warning = now + self._interval
+        logger.warning(
+            "dynamodb unavailable",
+            extra={"operation": operation, "error_code": code, "failures_not_logged": unlogged or None},
+        )
+
+    def succeeded(self) -> None:
+        if not self._failing:
+            return
+        with self._lock:
+            if not self._failing:
+                return
+            unlogged, self._unlogged = self._unlogged, 0
+            self._failing = False
+            self._next_warning = -math.inf  # the next outage is logged at once
+        logger.info("dynamodb available again", extra={"failures_not_logged": unlogged})
 
 
 def _pk(principal_id: str) -> dict[str, str]:
@@ -135,9 +186,15 @@ def _record_from(key: str, attrs: AttributeMap) -> IdempotencyRecord:
 class DynamoItemStore:
     """`ItemStore` on one DynamoDB table. Give it a client built once per process."""
 
-    def __init__(self, client: BaseClient, table_name: str) -> None:
+    def __init__(self, client: BaseClient, table_name: str, *, outages: OutageLog | None = None) -> None:
         self._client = client
         self._table = table_name
+        self._outages = outages or OutageLog()
+
+    def _unavailable(self, err: Exception, operation: str) -> StoreUnavailable:
+        code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else type(err).__name__
+        self._outages.failed(operation, code)
+        return StoreUnavailable(_BUSY)
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Run one API call; throttling and network trouble become `StoreUnavailable`
@@ -146,10 +203,11 @@ class DynamoItemStore:
             response: dict[str, Any] = getattr(self._client, operation)(**kwargs)
         except ClientError as err:
             if _classify(err) == "retryable":
-                raise _unavailable(err, operation) from err
+                raise self._unavailable(err, operation) from err
             raise
         except _NETWORK_ERRORS as err:
-            raise _unavailable(err, operation) from err
+            raise self._unavailable(err, operation) from err
+        self._outages.succeeded()
         return response
 
     def create(
@@ -187,7 +245,7 @@ class DynamoItemStore:
                     return existing
                 logger.info("idempotent add retried", extra={"attempt": attempt, "reasons": codes})
                 time.sleep(0.05 * attempt)
-        raise _unavailable(RuntimeError("transaction kept being cancelled"), "transact_write_items")
+        raise self._unavailable(RuntimeError("transaction kept being cancelled"), "transact_write_items")
 
     def _idempotency_put(self, principal_id: str, record: IdempotencyRecord, now: datetime) -> dict[str, Any]:
         return {
