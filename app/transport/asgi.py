@@ -27,10 +27,11 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, EmptyResult, SetLevelRequestParams
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from app.transport.config import Settings
 from app.transport.endpoint import McpEndpoint
+from app.transport.routes import endpoint_routes, health_route
 from app.transport.sdk import drop_otel_middleware, install_middleware, lowlevel_server, middleware, remove_request_handler
 
 
@@ -102,8 +103,12 @@ def create_asgi_app(
         finally:
             await endpoint.aclose()
 
-    routes: list[BaseRoute] = [Route(settings.path, endpoint)]
+    # /mcp and /mcp/ are served alike (POST), every other method gets the
+    # endpoint's 405, and GET /health says who is serving; see app.transport.routes.
+    routes: list[BaseRoute] = [*endpoint_routes(settings.path, endpoint), health_route(core.name, core.version)]
     routes.extend(extra_routes)
     app = Starlette(routes=routes, lifespan=lifespan)
+    # No redirect anywhere: a 307 drops a stage prefix from Location and some clients cannot follow it.
+    app.router.redirect_slashes = False
     app.state.mcp_endpoint = endpoint
     return app
