@@ -29,7 +29,8 @@ import logging
 from typing import Any
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from app.errors import Conflict, StoreUnavailable
 from app.tasks.model import TaskRecord, from_document, to_document
@@ -46,7 +47,8 @@ _RETRYABLE = frozenset(
         "ServiceUnavailable",
     }
 )
-_NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
+#: Transport failures: HTTPClientError (closed, reset, read timeout) and ConnectionError (endpoint, connect timeout, SSL).
+_NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError)
 _BUSY = "the task store is busy; retry the same call in a moment"
 TASK_PREFIX = "TASK#"
 

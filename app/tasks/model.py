@@ -40,6 +40,7 @@ LAPSED_MESSAGE = (
     "the task's worker stopped before finishing (its lease lapsed: the process ended, timed out or ran "
     "out of memory); the work may have been partly done. Call the tool again to retry."
 )
+DISPATCH_FAILED_MESSAGE = "the task could not be handed to a worker; call the tool again"
 CANCELLED_MESSAGE = "cancelled at the client's request"
 
 #: Longest status message kept (progress messages come from tool code).
@@ -160,6 +161,8 @@ def new_task(
     ttl_ms: int,
     poll_interval_ms: int,
     dispatch_s: float,
+    input_responses: dict[str, Any] | None = None,
+    request_state: str | None = None,
 ) -> TaskRecord:
     """A `working` task whose first run must be claimed within `dispatch_s`."""
     return TaskRecord(
@@ -175,7 +178,17 @@ def new_task(
         ttl_ms=ttl_ms,
         poll_interval_ms=poll_interval_ms,
         lease_until=now + timedelta(seconds=dispatch_s),
+        input_responses=dict(input_responses or {}),
+        request_state=request_state,
     )
+
+
+def undispatched(record: TaskRecord, run: int, now: datetime) -> TaskRecord | None:
+    """Run `run` could not be handed to a worker (the invoke failed): failed at once."""
+    if record.status != "working" or record.run != run or record.claimed_run >= run:
+        return None
+    error = {"code": INTERNAL_ERROR, "message": DISPATCH_FAILED_MESSAGE}
+    return _bump(record, now, status="failed", error=error, status_message=DISPATCH_FAILED_MESSAGE, lease_until=None)
 
 
 def claim(record: TaskRecord, run: int, now: datetime, lease_s: float) -> TaskRecord | None:

@@ -65,8 +65,21 @@ class TaskService:
 
     # --- the API side -----------------------------------------------------------------------
 
-    def create(self, owner: Owner, tool_name: str, arguments: dict[str, Any], client: dict[str, Any]) -> TaskRecord:
-        """Write a new `working` task; returns once it is durable (a consistent read finds it)."""
+    def create(
+        self,
+        owner: Owner,
+        tool_name: str,
+        arguments: dict[str, Any],
+        client: dict[str, Any],
+        *,
+        input_responses: dict[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> TaskRecord:
+        """Write a new `working` task; returns once it is durable (a consistent read finds it).
+
+        `input_responses`/`request_state`: what a multi-round-trip exchange gathered
+        before the task was created; the run gets them back.
+        """
         t = self.timings
         record = model.new_task(
             task_id=self._new_id(),
@@ -78,9 +91,18 @@ class TaskService:
             ttl_ms=t.ttl_ms,
             poll_interval_ms=t.poll_interval_ms,
             dispatch_s=t.dispatch_s,
+            input_responses=input_responses,
+            request_state=request_state,
         )
         self.store.create(record)
         return record
+
+    def dispatch_failed(self, record: TaskRecord) -> TaskRecord:
+        """The run could not be handed to a worker: the task fails now rather than lapsing later."""
+        failed, _ = self._transition(
+            record.principal_id, record.task_id, lambda r: model.undispatched(r, record.run, self.now())
+        )
+        return failed
 
     def get(self, principal_id: str, task_id: str) -> TaskRecord:
         """The task as the caller must see it; a lapsed lease is recorded as `failed` on the way."""

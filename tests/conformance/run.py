@@ -29,7 +29,23 @@ STABLE = JS / "node_modules" / "conformance-stable" / "dist" / "index.js"
 ALPHA = JS / "node_modules" / "conformance-alpha" / "dist" / "index.js"
 HANDSHAKE_BASELINE = HERE / "expected-failures.handshake.yml"
 MODERN_BASELINE = HERE / "expected-failures.modern.yml"
+TASKS_BASELINE = HERE / "expected-failures.tasks.yml"
 TOTAL = re.compile(r"^Total: (\d+) passed, (\d+) failed", re.MULTILINE)
+#: One scenario run (`--scenario`) prints "Passed: 9/9, 0 failed" instead of a Total line.
+SCENARIO_TOTAL = re.compile(r"^Passed: (\d+)/\d+, (\d+) failed", re.MULTILINE)
+#: The Tasks extension's scenarios (SEP-2663): outside `--suite all`, run one by one at 2026-07-28.
+TASK_SCENARIOS = (
+    "tasks-lifecycle",
+    "tasks-capability-negotiation",
+    "tasks-wire-fields",
+    "tasks-request-state-removal",
+    "tasks-mrtr-input",
+    "tasks-request-headers",
+    "tasks-dispatch-and-envelope",
+    "tasks-status-notifications",
+    "tasks-required-task-error",
+    "tasks-mrtr-composition",
+)
 
 
 @dataclass(frozen=True)
@@ -38,12 +54,15 @@ class Run:
     harness: Path
     spec_version: str | None
     baseline: Path
+    #: Run these scenarios one by one (`--scenario NAME --force`) instead of `--suite all`.
+    scenarios: tuple[str, ...] = ()
 
 
 RUNS = (
     Run("stable 0.1.16 (2025-11-25)", STABLE, None, HANDSHAKE_BASELINE),
     Run("alpha.12 at 2025-11-25", ALPHA, "2025-11-25", HANDSHAKE_BASELINE),
     Run("alpha.12 at 2026-07-28", ALPHA, "2026-07-28", MODERN_BASELINE),
+    Run("alpha.12 tasks-* 2026-07-28", ALPHA, "2026-07-28", TASKS_BASELINE, TASK_SCENARIOS),
 )
 RUNTIMES = {
     "uvicorn": [sys.executable, "-m", "tests.fixtures.everything", "--port"],
@@ -124,16 +143,25 @@ def run_one(runtime: str, run: Run, out_dir: Path) -> Outcome:
         slug = re.sub(r"[^a-z0-9]+", "-", f"{runtime} {run.name}".lower()).strip("-")
         results = out_dir / slug
         shutil.rmtree(results, ignore_errors=True)  # checks.json of an earlier run must not count
-        cmd = [str(NODE), str(run.harness), "server", "--url", f"http://127.0.0.1:{port}/mcp", "--suite", "all",
-               "--expected-failures", str(run.baseline), "-o", str(results)]
+        base = [str(NODE), str(run.harness), "server", "--url", f"http://127.0.0.1:{port}/mcp",
+                "--expected-failures", str(run.baseline), "-o", str(results)]
         if run.spec_version:
-            cmd += ["--spec-version", run.spec_version]
+            base += ["--spec-version", run.spec_version]
         log = out_dir / f"{slug}.log"
+        selections = [["--scenario", name, "--force"] for name in run.scenarios] or [["--suite", "all"]]
+        passed, failed = 0, 0
         with log.open("wb") as sink:
-            subprocess.run(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, timeout=900,
-                           env={**os.environ, "NO_COLOR": "1"})
-        match = TOTAL.search(log.read_text(errors="replace"))
-        passed, failed = (int(match[1]), int(match[2])) if match else (0, -1)
+            for selection in selections:
+                start = sink.tell()
+                subprocess.run([*base, *selection], cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, timeout=900,
+                               env={**os.environ, "NO_COLOR": "1"})
+                sink.flush()
+                text = log.read_bytes()[start:].decode(errors="replace")
+                match = (SCENARIO_TOTAL if run.scenarios else TOTAL).search(text)
+                if match is None:
+                    failed = -1
+                elif failed >= 0:
+                    passed, failed = passed + int(match[1]), failed + int(match[2])
         failing, seen = failing_scenarios(results)
         expected = baseline(run.baseline)
         return Outcome(runtime, run, passed, failed, sorted(failing - expected), sorted((expected & seen) - failing), log)
@@ -153,7 +181,7 @@ def main() -> int:
     print(f"{'runtime':8} {'harness':28} {'passed':>6} {'failed':>6}  verdict")
     for o in outcomes:
         if o.ok:
-            verdict = "ok" + (f" (expected: {len(baseline(o.run.baseline))} back-channel scenarios)" if o.failed else "")
+            verdict = "ok" + (f" (expected: {len(baseline(o.run.baseline))} scenarios in the baseline)" if o.failed else "")
         else:
             verdict = f"UNEXPECTED failing={o.unexpected} stale-baseline={o.stale} (see {o.log.relative_to(ROOT)})"
         print(f"{o.runtime:8} {o.run.name:28} {o.passed:>6} {o.failed:>6}  {verdict}")

@@ -1,0 +1,283 @@
+"""One run of a task: claim it, run its tool through the server definition, record the outcome.
+
+The tool runs as a 2026-07-28 `tools/call` through the SDK kernel (`ServerRunner`)
+of the very server that answers synchronous calls: same middleware, same
+argument validation, same result and `structuredContent`. The run carries the
+creating request's client envelope (minus the tasks extension, so it can
+never become a task again) and a progress token, so `ctx.report_progress`
+lands in the task. Answers to input requests and the round's `requestState`
+are handed back by `TaskRunMiddleware`, which sits inside the SDK's
+requestState boundary and so deals in plaintext (a sealed state would expire
+while a person takes their time to answer).
+
+While the tool runs, a heartbeat extends the lease (and records progress, at
+most once per heartbeat) and learns when the task was cancelled, lapsed or
+superseded: the run is then cancelled and nothing more is written. A run that
+outlives its deadline (Lambda's remaining time minus a margin) fails with
+`-32001`; one that dies leaves a lease that lapses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from mcp.server.connection import Connection
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel.server import Server
+from mcp.server.runner import ServerRunner
+from mcp.shared.exceptions import MCPError
+from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
+from mcp.shared.message import ServerMessageMetadata
+from mcp.shared.transport_context import TransportContext
+from mcp_types import (
+    CLIENT_CAPABILITIES_META_KEY,
+    CLIENT_INFO_META_KEY,
+    INTERNAL_ERROR,
+    PROTOCOL_VERSION_META_KEY,
+    REQUEST_TIMEOUT,
+    SERVER_INFO_META_KEY,
+)
+
+from app.principal import Principal, bound_principal
+from app.tasks import extension
+from app.tasks.dispatch import TaskEvent
+from app.tasks.model import Progress, TaskRecord
+from app.tasks.service import TaskService
+
+logger = logging.getLogger(__name__)
+
+_PROGRESS_TOKEN = "task"
+
+
+@dataclass
+class _Run:
+    """What the middleware hands to (and takes from) the tool call of one run."""
+
+    input_responses: dict[str, Any]
+    request_state: str | None
+    captured_state: str | None = None
+
+
+_CURRENT_RUN: ContextVar[_Run | None] = ContextVar("mcp_task_run", default=None)
+
+
+class TaskRunMiddleware:
+    """Server middleware: during a task run, give `tools/call` the stored answers and plaintext state.
+
+    Installed inside the SDK's requestState boundary (user middleware always
+    is), which therefore never sees the plaintext: there is nothing to unseal
+    on the way in, and the plaintext state of an `input_required` outcome is
+    captured here before the boundary seals it on the way out.
+    """
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        run = _CURRENT_RUN.get()
+        if run is None or ctx.method != "tools/call" or ctx.params is None:
+            return await call_next(ctx)
+        params = dict(ctx.params)
+        if run.input_responses:
+            params["inputResponses"] = run.input_responses
+        if run.request_state is not None:
+            params["requestState"] = run.request_state
+        result = await call_next(replace(ctx, params=params))
+        if isinstance(result, Mapping) and result.get("resultType") == "input_required":
+            state = result.get("requestState")
+            run.captured_state = state if isinstance(state, str) else None
+        return result
+
+
+@dataclass(slots=True, eq=False)
+class _TaskChannel:
+    """The dispatch context of a run: progress is kept for the heartbeat, other notifications dropped.
+
+    Structurally the SDK's `DispatchContext`/`Outbound`, like the HTTP
+    endpoint's channel. No server-to-client request can be sent (input comes
+    back through `tasks/update`).
+    """
+
+    transport: TransportContext
+    request_id: str
+    message_metadata: ServerMessageMetadata
+    progress_token: str = _PROGRESS_TOKEN
+    latest: Progress | None = None
+    _cancel: anyio.Event | None = None
+    can_send_request: bool = False
+
+    @property
+    def cancel_requested(self) -> anyio.Event:
+        if self._cancel is None:
+            self._cancel = anyio.Event()
+        return self._cancel
+
+    async def send_raw_request(self, method: str, params: Mapping[str, Any] | None, opts: Any = None) -> dict[str, Any]:
+        from mcp.shared.exceptions import NoBackChannelError
+
+        raise NoBackChannelError(method)
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None, opts: Any = None) -> None:
+        if method == "notifications/progress" and params is not None:
+            await self.progress(params.get("progress", 0), params.get("total"), params.get("message"))
+
+    async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        if isinstance(progress, int | float):
+            self.latest = Progress(float(progress), None if total is None else float(total), message)
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    #: Seconds between heartbeats (lease renewal, progress write, cancellation check).
+    heartbeat_s: float = 5.0
+    #: Longest run when the caller gives no deadline (local pool).
+    max_runtime_s: float = 900.0
+
+
+@dataclass
+class TaskExecutor:
+    """Runs task events against one server definition. Build once per process."""
+
+    server: Server[Any]
+    service: TaskService
+    settings: ExecutorSettings = field(default_factory=ExecutorSettings)
+    _lifespan: AsyncExitStack | None = None
+    _lifespan_state: Any = None
+
+    async def _lifespan_state_once(self) -> Any:
+        if self._lifespan is None:
+            stack = AsyncExitStack()
+            self._lifespan_state = await stack.enter_async_context(self.server.lifespan(self.server))
+            self._lifespan = stack
+        return self._lifespan_state
+
+    async def execute(self, event: TaskEvent, deadline_s: float | None = None) -> str:
+        """Run `event`; returns what happened (`completed`, `failed`, `input_required`, `stopped`, `skipped`)."""
+        record = await anyio.to_thread.run_sync(self.service.claim, event.principal_id, event.task_id, event.run)
+        if record is None:
+            logger.info("task run skipped: nothing to claim", extra={"task_run": event.run})
+            return "skipped"
+        owner = record.owner
+        budget = deadline_s or self.settings.max_runtime_s
+        if owner.kind == "anonymous":  # created where no authentication runs: nobody to bind
+            return await self._run(record, event, budget)
+        principal = Principal(id=owner.principal_id, kind=owner.kind, name=owner.name, scopes=frozenset(owner.scopes))  # type: ignore[arg-type]
+        with bound_principal(principal):
+            return await self._run(record, event, budget)
+
+    async def _run(self, record: TaskRecord, event: TaskEvent, deadline_s: float) -> str:
+        run = _Run(input_responses=dict(record.input_responses), request_state=record.request_state)
+        channel = _TaskChannel(
+            transport=TransportContext(kind="task-worker", can_send_request=False),
+            request_id=f"task-{event.run}",
+            message_metadata=ServerMessageMetadata(),
+        )
+        client = record.client
+        version = str(client.get("protocolVersion") or "2026-07-28")
+        meta: dict[str, Any] = {
+            PROTOCOL_VERSION_META_KEY: version,
+            CLIENT_CAPABILITIES_META_KEY: client.get("clientCapabilities") or {},
+            "progressToken": _PROGRESS_TOKEN,
+        }
+        if client.get("clientInfo"):
+            meta[CLIENT_INFO_META_KEY] = client["clientInfo"]
+        params = {"name": record.tool_name, "arguments": record.arguments, "_meta": meta}
+        connection = Connection.from_envelope(version, client.get("clientInfo"), meta[CLIENT_CAPABILITIES_META_KEY])
+        runner = ServerRunner(self.server, connection, await self._lifespan_state_once())
+
+        async def call() -> dict[str, Any]:
+            run_token = _CURRENT_RUN.set(run)
+            task_token = extension._IN_TASK.set(True)  # noqa: SLF001 - the extension's own run marker
+            try:
+                return await runner.on_request(channel, "tools/call", params)
+            finally:
+                extension._IN_TASK.reset(task_token)  # noqa: SLF001
+                _CURRENT_RUN.reset(run_token)
+
+        work = asyncio.ensure_future(call())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + deadline_s
+        written: Progress | None = None
+        while not work.done():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                work.cancel()
+                error = {"code": REQUEST_TIMEOUT, "message": f"the task ran out of time after {deadline_s:.0f} s"}
+                await self._write(self.service.fail, record, event, error)
+                return "failed"
+            await asyncio.wait((work,), timeout=min(self.settings.heartbeat_s, remaining))
+            if work.done():
+                break
+            latest = channel.latest
+            alive = await anyio.to_thread.run_sync(
+                self.service.heartbeat,
+                event.principal_id,
+                event.task_id,
+                event.run,
+                latest if latest != written else None,
+            )
+            written = latest
+            if not alive:
+                work.cancel()
+                logger.info("task run stopped: cancelled, lapsed or superseded", extra={"task_run": event.run})
+                return "stopped"
+        return await self._outcome(work, run, record, event)
+
+    async def _outcome(self, work: asyncio.Future[dict[str, Any]], run: _Run, record: TaskRecord, event: TaskEvent) -> str:
+        exc = work.exception() if not work.cancelled() else asyncio.CancelledError()
+        if exc is not None:
+            error = _error_of(exc)
+            await self._write(self.service.fail, record, event, error)
+            return "failed"
+        result = dict(work.result())
+        if result.get("resultType") == "input_required":
+            requests = result.get("inputRequests")
+            if isinstance(requests, Mapping) and requests:
+                written = await anyio.to_thread.run_sync(
+                    self.service.need_input, event.principal_id, event.task_id, event.run, dict(requests), run.captured_state
+                )
+                return "input_required" if written else "stopped"
+            error = {"code": INTERNAL_ERROR, "message": "the tool asked for input without saying what"}
+            await self._write(self.service.fail, record, event, error)
+            return "failed"
+        await self._write(self.service.complete, record, event, _inlined(result))
+        return "completed"
+
+    async def _write(self, op: Callable[..., bool], record: TaskRecord, event: TaskEvent, payload: dict[str, Any]) -> None:
+        written = await anyio.to_thread.run_sync(op, event.principal_id, event.task_id, event.run, payload)
+        if not written:
+            logger.info("late task outcome not written (cancelled or lapsed meanwhile)", extra={"task_run": event.run})
+
+    async def aclose(self) -> None:
+        if self._lifespan is not None:
+            stack, self._lifespan = self._lifespan, None
+            await stack.aclose()
+
+
+def _error_of(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, MCPError):
+        return exc.error.model_dump(mode="json", exclude_none=True)
+    if isinstance(exc, Exception):
+        data = handler_exception_to_error_data(exc)
+        if data is not None:
+            return data.model_dump(mode="json", exclude_none=True)
+        logger.error("task tool call raised", exc_info=exc)
+    return {"code": INTERNAL_ERROR, "message": "Internal error"}
+
+
+def _inlined(result: dict[str, Any]) -> dict[str, Any]:
+    """The tool's `CallToolResult` as `tasks/get` inlines it: no envelope fields of the run itself."""
+    result.pop("resultType", None)
+    meta = result.get("_meta")
+    if isinstance(meta, Mapping):
+        kept = {key: value for key, value in meta.items() if key != SERVER_INFO_META_KEY}
+        if kept:
+            result["_meta"] = kept
+        else:
+            result.pop("_meta")
+    return result

@@ -1,0 +1,95 @@
+"""Builds the task runtime from settings, once per process: store, service, dispatcher, extension.
+
+Composition order (the server needs the extension; a local pool's executor
+needs the server):
+
+    runtime = build_task_runtime(task_settings, item_settings, dynamodb_client=…)
+    server = MCPServer(…, extensions=[runtime.extension])   # app.server.build_server
+    runtime.attach(server)                                     # middleware + executor
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from mcp.server.mcpserver import MCPServer
+
+from app.items.config import ItemStoreSettings
+from app.items.factory import make_dynamodb_client
+from app.tasks.config import TaskSettings
+from app.tasks.dispatch import Dispatcher, LambdaInvoker, LocalWorkerPool
+from app.tasks.dynamo_store import DynamoTaskStore
+from app.tasks.execution import ExecutorSettings, TaskExecutor, TaskRunMiddleware
+from app.tasks.extension import Tasks
+from app.tasks.port import TaskStore
+from app.tasks.service import TaskService, TaskTimings
+from app.tasks.sqlite_store import SqliteTaskStore
+from app.transport.sdk import install_middleware, lowlevel_server
+
+
+def make_lambda_client(**overrides: Any) -> BaseClient:
+    """A Lambda client for the asynchronous invoke: short timeouts, a few retries (the API answers in time)."""
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    return boto3.client("lambda", config=config, **overrides)
+
+
+def build_task_store(item_settings: ItemStoreSettings, *, dynamodb_client: BaseClient | None = None) -> TaskStore:
+    if item_settings.backend == "dynamodb":
+        assert item_settings.table_name is not None  # ItemStoreSettings guarantees it
+        return DynamoTaskStore(dynamodb_client or make_dynamodb_client(), item_settings.table_name)
+    return SqliteTaskStore(item_settings.sqlite_path)
+
+
+def timings(settings: TaskSettings) -> TaskTimings:
+    return TaskTimings(
+        ttl_ms=settings.ttl_s * 1000,
+        poll_interval_ms=settings.poll_interval_ms,
+        dispatch_s=float(settings.dispatch_timeout_s),
+        lease_s=settings.lease_s,
+    )
+
+
+@dataclass
+class TaskRuntime:
+    settings: TaskSettings
+    service: TaskService
+    dispatcher: Dispatcher
+    extension: Tasks = field(init=False)
+    executor: TaskExecutor | None = None
+
+    def __post_init__(self) -> None:
+        self.extension = Tasks(self.service, self.dispatcher)
+
+    def attach(self, server: MCPServer[Any]) -> TaskExecutor:
+        """Wire the runtime into the built server: the run middleware, and the executor for local runs."""
+        core = lowlevel_server(server)
+        install_middleware(core, TaskRunMiddleware())
+        self.executor = TaskExecutor(
+            core,
+            self.service,
+            ExecutorSettings(heartbeat_s=self.settings.heartbeat_s, max_runtime_s=self.settings.max_runtime_s),
+        )
+        if isinstance(self.dispatcher, LocalWorkerPool):
+            self.dispatcher.bind(self.executor.execute)
+        return self.executor
+
+
+def build_task_runtime(
+    settings: TaskSettings,
+    item_settings: ItemStoreSettings,
+    *,
+    dynamodb_client: BaseClient | None = None,
+    store: TaskStore | None = None,
+    lambda_client: BaseClient | None = None,
+) -> TaskRuntime:
+    service = TaskService(store or build_task_store(item_settings, dynamodb_client=dynamodb_client), timings(settings))
+    dispatcher: Dispatcher
+    if settings.worker_function:
+        dispatcher = LambdaInvoker(lambda_client or make_lambda_client(), settings.worker_function)
+    else:
+        dispatcher = LocalWorkerPool(settings.local_workers)
+    return TaskRuntime(settings=settings, service=service, dispatcher=dispatcher)
