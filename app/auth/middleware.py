@@ -8,8 +8,12 @@ there) and so that preflights are answered without credentials.
 
 `AccessControl` is pure ASGI (no BaseHTTPMiddleware: it buffers and adds a
 task per request). It serves the RFC 9728 metadata itself (GET/HEAD, no
-auth, only in an OAuth mode) and authenticates every other HTTP request:
-not only the MCP path, so a route added later is never public by accident.
+auth, only in an OAuth mode) and authenticates every other HTTP request
+that reaches a route: not only the MCP path, so a route added later is never
+public by accident. Routing comes first (`app.transport.routes`): a path no
+route serves (404), a method no route takes (405) and a `PublicRoute`
+(health, the endpoint's 405 for GET/DELETE/OPTIONS) need no credentials, so
+clients never read a 401 there as "start OAuth".
 Preflights never reach it (CORSMiddleware answers them). WebSocket scopes
 are closed: this server has none, and an unauthenticated one must not pass.
 """
@@ -20,6 +24,7 @@ import json
 import logging
 import math
 import os
+from typing import Any
 import re
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
@@ -32,6 +37,8 @@ from app.auth.authn import Authenticator, build_authenticator
 from app.auth.config import AuthSettings
 from app.auth.prm import external_base_url, metadata_url, prm_document, prm_paths, route_path
 from app.transport.config import Settings
+from app.transport.origin import OriginPolicy
+from app.transport.routes import app_routes, needs_credentials
 from app.env import on_lambda
 from app.errors import AuthError, ConfigurationError, InsufficientScope, InvalidCredentials, SecretUnavailable
 from app.principal import Principal, bind_principal, unbind_principal
@@ -112,6 +119,11 @@ class AccessControl:
         self._sdk_users: dict[int, tuple[Principal, AuthenticatedUser]] = {}
         # The authenticator's synchronous warm path, when it has one (API keys against a cached ring).
         self._cached = getattr(authenticator, "authenticate_cached", None)
+        # Routing before credentials: what no route serves (404), a method no route
+        # takes (405) and public routes (health, the endpoint's 405) need no key.
+        # Unknown to an app without routes: then every request is authenticated.
+        self._routes = app_routes(app)
+        self._mcp_posts = frozenset({settings.path.rstrip("/") or "/", settings.path.rstrip("/") + "/"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -124,6 +136,10 @@ class AccessControl:
         if self._prm_paths and route_path(scope, self._api_base_path) in self._prm_paths:
             await self._serve_metadata(scope, send)
             return
+        if self._routes is not None and not (scope["method"] == "POST" and scope["path"] in self._mcp_posts):
+            if not needs_credentials(self._routes, scope):
+                await self.app(scope, receive, send)  # 404, 405 or a public route: nothing private runs
+                return
 
         # Raw header pairs, so a duplicated Authorization header is visible.
         authorization: bytes | None = None
@@ -249,6 +265,23 @@ class AccessControl:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 
+class _PolicyCORS(CORSMiddleware):
+    """CORS answered for exactly the origins the endpoint lets POST (`OriginPolicy`, one source of truth).
+
+    Configured origins, and loopback pages when the server runs on loopback
+    (`make run`): the Inspector's web UI on http://localhost:6274 may preflight
+    as it may POST. Preflights get no credentials check, and every answer
+    (401, 403, 405, 413...) carries the CORS headers, so a page can read it.
+    """
+
+    def __init__(self, app: ASGIApp, policy: OriginPolicy, **options: Any) -> None:
+        super().__init__(app, allow_origins=tuple(policy.allowed_origins), **options)
+        self._policy = policy
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return self._policy.allows_cross_origin(origin)
+
+
 def protect(
     app: ASGIApp,
     settings: Settings,
@@ -280,14 +313,15 @@ def protect(
         authenticator = build_authenticator(auth, settings)
     logger.info("access control enabled", extra={"auth_mode": auth.mode})
     guarded = AccessControl(app, authenticator, settings, auth)
-    if not settings.allowed_origins:
-        # No browser origin may call, so there is no CORS to answer: the
-        # endpoint refuses foreign Origins (403) and same-origin pages need no
-        # CORS. Skipping the middleware saves ~8 us on every request.
+    policy = OriginPolicy.build(settings.allowed_origins, settings.allowed_hosts)
+    if not policy.cross_origin:
+        # No page of another origin may call, so there is no CORS to answer:
+        # the endpoint refuses foreign Origins (403) and same-origin pages need
+        # no CORS. Skipping the middleware saves ~8 us on every request.
         return guarded
-    return CORSMiddleware(
+    return _PolicyCORS(
         guarded,
-        allow_origins=settings.allowed_origins,
+        policy,
         allow_methods=CORS_METHODS,
         allow_headers=CORS_ALLOW_HEADERS,
         expose_headers=CORS_EXPOSE_HEADERS,

@@ -51,13 +51,31 @@ class OriginPolicy:
             return 421, "Misdirected Request: Host header not allowed"
         if origin is None or origin == "":
             return None  # not a browser cross-origin request
+        if self.allows_cross_origin(origin):
+            return None
+        if host is not None and urlsplit(_normalize_origin(origin)).netloc == host.strip().lower():
+            return None  # same-origin: the page was served by this very API
+        return 403, "Forbidden: Origin not allowed"
+
+    def allows_cross_origin(self, origin: str) -> bool:
+        """Whether a page from `origin` (another origin than the API's) may call.
+
+        The one answer for both the endpoint's Origin check (POST) and the CORS
+        layer (preflights, response headers): an origin that may POST may preflight.
+        """
         normalized = _normalize_origin(origin)
         if normalized in self.allowed_origins or "*" in self.allowed_origins:
-            return None
+            return True
         parts = urlsplit(normalized)
-        origin_host = parts.netloc
-        if host is not None and origin_host == host.strip().lower():
-            return None  # same-origin: the page was served by this very API
-        if self.allowed_hosts and _hostname(origin_host) in self.allowed_hosts & LOOPBACK_HOSTS:
-            return None  # local development: a page on this machine
-        return 403, "Forbidden: Origin not allowed"
+        # Local development (`make run` sets loopback Host names): a page on this machine.
+        return parts.scheme in ("http", "https") and _hostname(parts.netloc) in self.local_hosts
+
+    @property
+    def local_hosts(self) -> frozenset[str]:
+        """Loopback names this server answers to (only when the Host check is on)."""
+        return self.allowed_hosts & LOOPBACK_HOSTS
+
+    @property
+    def cross_origin(self) -> bool:
+        """Whether any page of another origin may call, so CORS must be answered."""
+        return bool(self.allowed_origins or self.local_hosts)
