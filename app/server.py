@@ -11,6 +11,8 @@ from mcp_types import Completion, CompletionArgument, CompletionContext, PromptR
 from app import tools
 from app.items.service import ItemService
 from app.items.tools import Finish, bind_item_tools
+from app.tasks.factory import TaskRuntime
+from app.tasks.items_export import register_items_export
 from app.views import add_board
 
 SERVER_NAME = "mcp-lambda"
@@ -25,6 +27,7 @@ def build_server(
     *,
     request_state_security: RequestStateSecurity | None = None,
     item_service: ItemService | None = None,
+    tasks: TaskRuntime | None = None,
 ) -> MCPServer[Any]:
     """The MCP server with every tool, resource, prompt and completion registered.
 
@@ -45,9 +48,13 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=SERVER_VERSION,
         request_state_security=request_state_security,
-        extensions=[views] if views is not None else None,
+        extensions=[e for e in (views, tasks.extension if tasks else None) if e is not None] or None,
     )
     tools.register(server)
+    if tasks is not None:  # the Tasks extension (io.modelcontextprotocol/tasks): long tools run past the request
+        tasks.attach(server)
+        if item_service is not None:
+            register_items_export(server, tasks.extension, lambda: service)
     if finish_items is not None:
         complete_items = finish_items(server)
 

@@ -49,6 +49,7 @@ esac
 # 2. Our code: the entry point and the app package. Not tests, bench, deploy,
 #    events or anything else in the repository.
 cp handler.py "$artifacts/handler.py"
+cp worker.py "$artifacts/worker.py"
 rm -rf "$artifacts/app"
 cp -R app "$artifacts/app"
 

@@ -25,7 +25,7 @@ SAM_RUN := SAM_CLI_TELEMETRY=0
 # pyenv), for `sam build`; the build itself looks its interpreter up the same way.
 SAM_RUNTIME_PATH = $(shell for v in 3.13 3.12; do python3 deploy/pythons.py bindir $$v 2>/dev/null; done | paste -sd: -)
 
-.PHONY: sam-tools sam-validate sam-build sam-build-host smoke bench-artifact build-McpFunction
+.PHONY: sam-tools sam-validate sam-build sam-build-host smoke bench-artifact build-McpFunction build-TaskWorkerFunction
 
 $(SAM_VENV)/.installed: deploy/install-sam.sh
 	deploy/install-sam.sh
@@ -59,4 +59,8 @@ bench-artifact: sam-build-host
 
 # Run by `sam build` with ARTIFACTS_DIR set; see deploy/build-function.sh.
 build-McpFunction:
+	deploy/build-function.sh "$(ARTIFACTS_DIR)"
+
+# The task worker is the same code with another handler (worker.handler).
+build-TaskWorkerFunction:
 	deploy/build-function.sh "$(ARTIFACTS_DIR)"

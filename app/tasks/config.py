@@ -19,6 +19,7 @@ from app.errors import ConfigurationError
 ENV_DOC: dict[str, str] = {
     "TASKS_WORKER_FUNCTION": "Name or ARN of the task worker function (required on Lambda; the template sets it). "
     "Unset locally: runs go to an in-process pool.",
+    "TASKS_ROLE": "`worker` in the task worker function (the template sets it): it runs tasks and starts none.",
     "TASKS_TTL_S": "How long a task stays readable after creation, seconds (default 3600; DynamoDB TTL deletes it later).",
     "TASKS_POLL_INTERVAL_MS": "pollIntervalMs suggested to clients (default 1000).",
     "TASKS_DISPATCH_TIMEOUT_S": "A dispatched run not claimed within this many seconds reads as failed (default 300; "
@@ -43,9 +44,11 @@ class TaskSettings:
     max_runtime_s: float = 900.0
     deadline_margin_s: float = 5.0
     on_lambda: bool = False
+    #: True in the worker function: it runs task events and never dispatches one.
+    is_worker: bool = False
 
     def __post_init__(self) -> None:
-        if self.on_lambda and not self.worker_function:
+        if self.on_lambda and not self.worker_function and not self.is_worker:
             raise ConfigurationError(
                 "TASKS_WORKER_FUNCTION is required on Lambda: a task must outlive the request that created it"
             )
@@ -66,4 +69,5 @@ class TaskSettings:
             max_runtime_s=env_values.positive_float(env, "TASKS_MAX_RUNTIME_S", 900.0),
             deadline_margin_s=env_values.positive_float(env, "TASKS_DEADLINE_MARGIN_S", 5.0),
             on_lambda=env_values.on_lambda(env),
+            is_worker=(env_values.text(env, "TASKS_ROLE") or "api") == "worker",
         )

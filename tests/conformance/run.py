@@ -68,6 +68,9 @@ RUNTIMES = {
     "uvicorn": [sys.executable, "-m", "tests.fixtures.everything", "--port"],
     "lambda": [sys.executable, "-m", "tests.conformance.lambda_bridge", "--fixture", "--port"],
 }
+#: Behind the Lambda bridge, task runs go through the worker's Lambda handler, fed the exact
+#: asynchronous event the API function sends (tests/fixtures/task_tools.py).
+RUNTIME_ENV = {"lambda": {"FIXTURE_TASKS_DISPATCH": "lambda-event"}}
 
 
 @dataclass
@@ -137,7 +140,8 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 3
 
 def run_one(runtime: str, run: Run, out_dir: Path) -> Outcome:
     port = _free_port()
-    proc = subprocess.Popen([*RUNTIMES[runtime], str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*RUNTIMES[runtime], str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **RUNTIME_ENV.get(runtime, {})})
     try:
         _wait_listening(port, proc)
         slug = re.sub(r"[^a-z0-9]+", "-", f"{runtime} {run.name}".lower()).strip("-")

@@ -1,0 +1,8 @@
+"""Task worker Lambda entry (`worker.handler`): the same product as `handler.py`, run for one task event.
+
+The API function invokes it asynchronously with a task id; see `app.tasks.worker`.
+"""
+
+from app.tasks.entry import build_worker
+
+handler = build_worker()
