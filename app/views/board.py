@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from mcp.server.apps import Apps, ResourceCsp
+from mcp.server.apps import Apps, ResourceCsp, ResourcePermissions
 
 BOARD_URI = "ui://items/board"
 BOARD_FILE = "board.html"
 
 #: Nothing to fetch and nowhere to connect: script and style are inline, and tool calls go
-#: through the host's bridge (postMessage), which no CSP directive governs. No permissions.
+#: through the host's bridge (postMessage), which no CSP directive governs.
 BOARD_CSP = ResourceCsp(connect_domains=[], resource_domains=[])
+#: Said explicitly (`{}`): no camera, microphone, geolocation or clipboard.
+BOARD_PERMISSIONS = ResourcePermissions()
 
 
 def board_html() -> str:
@@ -32,5 +34,6 @@ def add_board(apps: Apps) -> None:
         title="Item board",
         description="Your items as a board: filter by tag, open one, edit, add or delete it.",
         csp=BOARD_CSP,
+        permissions=BOARD_PERMISSIONS,
         prefers_border=True,
     )

@@ -68,7 +68,7 @@ async def test_board_read_declares_an_empty_csp_and_no_permissions(local_server:
     assert content.text == board_html()
     ui = content.meta["ui"]
     assert ui["csp"] == {"connectDomains": [], "resourceDomains": []}
-    assert "permissions" not in ui
+    assert ui["permissions"] == {}  # none requested, and said so
     assert ui["prefersBorder"] is True
 
 
