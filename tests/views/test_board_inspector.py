@@ -16,13 +16,14 @@ from tests.views.conftest import KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "tests" / "js" / "node_modules" / ".bin" / "node"
-INSPECTOR = ROOT / "tests" / "js" / "node_modules" / "@modelcontextprotocol" / "inspector" / "clients" / "launcher" / "build" / "index.js"
+#: The pinned Inspector that `make inspector` runs (tools/inspector, installed by `make inspector-deps`).
+INSPECTOR = ROOT / "tools" / "inspector" / "node_modules" / "@modelcontextprotocol" / "inspector" / "clients" / "launcher" / "build" / "index.js"
 EXIT_NO_APP = 2  # the Inspector's exit code for "this tool has no app"
 
 
 def inspect(url: str, *args: str) -> tuple[int, list[dict[str, Any]]]:
     if not NODE.exists() or not INSPECTOR.exists():
-        pytest.fail(f"the Inspector CLI is not installed ({INSPECTOR}); `make node` installs tests/js")
+        pytest.fail(f"the Inspector CLI is not installed ({INSPECTOR}); `make inspector-deps` installs it (make test does)")
     cmd = [str(NODE), str(INSPECTOR), "--cli", url, "--transport", "http", "--header", f"Authorization: Bearer {KEY}", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
