@@ -3,12 +3,13 @@
     AppError
     ├── ConfigurationError      bad or missing configuration; fatal at start-up
     ├── SecretUnavailable       a secret store could not be read (-> 503, fail closed)
-    ├── AuthError               the caller is not let in
-    │   ├── Unauthenticated     no or bad credentials (-> 401)
-    │   │   ├── MissingCredentials   no Authorization header (401, no error= parameter)
-    │   │   └── InvalidCredentials   presented and refused (401, error="invalid_token")
-    │   └── Forbidden           known caller, missing scope (-> 403)
-    │       └── InsufficientScope    (403, error="insufficient_scope", scope=...)
+    ├── Refusal                 a request refused before it ran: HTTP status + headers + JSON-RPC error
+    │   └── AuthError           the caller is not let in
+    │       ├── Unauthenticated     no or bad credentials (-> 401)
+    │       │   ├── MissingCredentials   no Authorization header (401, no error= parameter)
+    │       │   └── InvalidCredentials   presented and refused (401, error="invalid_token")
+    │       └── Forbidden           known caller, missing scope (-> 403)
+    │           └── InsufficientScope    (403, error="insufficient_scope", scope=...)
     └── DomainError             a tool's business rule said no (-> isError result)
         ├── NotFound
         ├── Conflict            stale version, duplicate
@@ -16,7 +17,10 @@
         └── StoreUnavailable    throttled or briefly unreachable: retry the same call
 
 Transport-level refusals (bad JSON, wrong headers) are not exceptions: they are
-answered where they are found, in `app.transport.wire`. Tool code raises `DomainError`
+answered where they are found, in `app.transport.wire`. A `Refusal` raised while
+a JSON-RPC request is dispatched (a server middleware that says no, e.g. a tool
+the caller's scopes do not reach) is translated by the transport generically:
+its `status`, its `headers` and a JSON-RPC error with its `code` and `message`. Tool code raises `DomainError`
 subclasses; the SDK turns any exception raised by a tool into an `isError`
 result, and `app.items.edge` keeps those messages caller-safe. Auth reasons
 are fixed strings, never built from request data, so they cannot carry a
@@ -38,14 +42,39 @@ class SecretUnavailable(AppError):
     """A secret could not be fetched and no cached value exists."""
 
 
-class AuthError(AppError):
-    """The caller is not allowed in. `reason` is safe to show; it never names a secret."""
+class Refusal(AppError):
+    """A request refused as a whole: answered with HTTP `status`, `headers` and a JSON-RPC error.
 
-    status = 401
+    `reason` is safe to show (fixed text or server-declared names, never request
+    data or a secret). `headers` are added by whoever knows them (e.g. the
+    `WWW-Authenticate` challenge); the transport only copies them out.
+    """
+
+    status = 400
+    #: JSON-RPC error code of the answer (server-defined range).
+    code = -32001
+    prefix = "Refused"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.headers: tuple[tuple[bytes, bytes], ...] = ()
+
+    @property
+    def message(self) -> str:
+        return f"{self.prefix}: {self.reason}"
+
+    @property
+    def data(self) -> dict[str, object] | None:
+        """Structured detail for the JSON-RPC error's `data`, or None."""
+        return None
+
+
+class AuthError(Refusal):
+    """The caller is not allowed in. `reason` is safe to show; it never names a secret."""
+
+    status = 401
+    prefix = "Unauthorized"
 
 
 class Unauthenticated(AuthError):
@@ -54,6 +83,7 @@ class Unauthenticated(AuthError):
 
 class Forbidden(AuthError):
     status = 403
+    prefix = "Forbidden"
 
 
 class DomainError(AppError):
@@ -81,11 +111,20 @@ class InvalidCredentials(Unauthenticated):
 
 
 class InsufficientScope(Forbidden):
-    """Known caller lacking required scopes: 403 with `error="insufficient_scope"`."""
+    """Known caller lacking required scopes: 403 with `error="insufficient_scope"`.
 
-    def __init__(self, reason: str, required: tuple[str, ...]) -> None:
+    `required` is what the operation needs (the challenge's `scope`), `missing`
+    the part of it the caller lacks (for operators' logs and metrics).
+    """
+
+    def __init__(self, reason: str, required: tuple[str, ...], missing: tuple[str, ...] = ()) -> None:
         super().__init__(reason)
         self.required = required
+        self.missing = missing or required
+
+    @property
+    def data(self) -> dict[str, object] | None:
+        return {"requiredScopes": list(self.required)}
 
 
 class StoreUnavailable(DomainError):

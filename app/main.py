@@ -23,8 +23,11 @@ from app.transport.asgi import create_asgi_app
 from app.transport.sdk import install_middleware, lowlevel_server
 from app.auth import AuthSettings, build_request_state_security, protect
 from app.auth.authn import build_authenticator, priming_credential
+from app.auth.challenge import Challenger
 from app.auth.ssm import make_ssm_provider
+from app.auth.tool_scopes import ScopeGuard
 from app import env as env_values
+from app import scopes
 from app.transport.config import Settings
 from app.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
@@ -192,6 +195,9 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     store = build_item_store(item_settings, dynamodb_client=dynamodb.client if dynamodb else None)
     items = build_item_service(item_settings, store=store, cursor_keys=cursor_keys)
     server = build_server(request_state_security=security, item_service=items)
+    # Per-item scopes (app.scopes) were declared while the server was built: advertise and enforce them.
+    auth = auth.with_declared_scopes(scopes.CATALOG.all_scopes())
+    install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
     return Product(
         settings=settings,
         auth=auth,

@@ -13,9 +13,13 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
+from app import scopes
+
 
 def register(server: MCPServer[Any]) -> None:
     """Register this module's tools on `server`. Called once, at start-up."""
+
+    scopes.tool("add")  # needs no scope beyond MCP_REQUIRED_SCOPES
 
     @server.tool(description="Add two integers and return their sum.")
     async def add(
@@ -23,6 +27,8 @@ def register(server: MCPServer[Any]) -> None:
         b: Annotated[int, Field(description="Second addend")],
     ) -> int:
         return a + b
+
+    scopes.tool("echo")
 
     @server.tool(description="Return the given text unchanged. Useful to check connectivity.")
     async def echo(text: Annotated[str, Field(description="Text to echo back", max_length=10_000)]) -> str:

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -148,6 +149,7 @@ class CredentialAuthenticator:
         *,
         key_ring: RefreshingCache[KeyRing] | None = None,
         dev_key: str | None = None,
+        dev_scopes: tuple[str, ...] = (),
         jwt_auth: JwtAuthenticator | None = None,
         required_scopes: tuple[str, ...] = (),
         trust_authorizer: bool = False,
@@ -158,6 +160,8 @@ class CredentialAuthenticator:
         self.jwt_auth = jwt_auth
         # Only the digest is kept; the plain dev key stays in AuthSettings.
         self._dev_digest = hashlib.sha256(dev_key.encode("ascii")).digest() if dev_key else None
+        # Built once: the warm path returns the same object every time (cheap SDK-user lookup).
+        self._dev_principal = replace(DEV_PRINCIPAL, scopes=frozenset(dev_scopes))
         self._required = frozenset(required_scopes)
         self._required_sorted = tuple(sorted(self._required))
         self._trust_authorizer = trust_authorizer
@@ -184,7 +188,7 @@ class CredentialAuthenticator:
         token = authorization[7:].strip(b" \t")
         digest = hashlib.sha256(token).digest()
         if self._dev_digest is not None and hmac.compare_digest(digest, self._dev_digest):
-            return DEV_PRINCIPAL  # local development only (refused in Lambda)
+            return self._dev_principal  # local development only (refused in Lambda)
         if self.key_ring is None or not token.startswith(KEY_PREFIX_BYTES):
             return None
         ring = self.key_ring.peek()
@@ -216,7 +220,7 @@ class CredentialAuthenticator:
         if self._dev_digest is not None or (is_key and self.key_ring is not None):
             digest = hashlib.sha256(token).digest()
             if self._dev_digest is not None and hmac.compare_digest(digest, self._dev_digest):
-                return DEV_PRINCIPAL
+                return self._dev_principal
             if is_key and self.key_ring is not None:
                 # Warm path, synchronous: a cached ring and a known key need no await.
                 ring = self.key_ring.peek()
@@ -249,10 +253,13 @@ class CredentialAuthenticator:
 
 
 class NoAuthenticator:
-    """MCP_AUTH_MODE=none (local development only): everyone is the local developer."""
+    """MCP_AUTH_MODE=none (local development only): everyone is the local developer, with the dev scopes."""
+
+    def __init__(self, scopes: tuple[str, ...] = ()) -> None:
+        self._principal = replace(LOCAL_DEVELOPER, scopes=frozenset(scopes))
 
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
-        return LOCAL_DEVELOPER
+        return self._principal
 
 
 def build_authenticator(
@@ -266,7 +273,7 @@ def build_authenticator(
 ) -> Authenticator:
     """Build once per process. `ssm_provider`, `jwks_loader` and clocks are test seams."""
     if auth.mode == "none":
-        return NoAuthenticator()
+        return NoAuthenticator(auth.dev_scopes or ())
     key_ring: RefreshingCache[KeyRing] | None = None
     if auth.api_keys_enabled:
         loader: Callable[[], KeyRing] | None = None
@@ -302,6 +309,7 @@ def build_authenticator(
     return CredentialAuthenticator(
         key_ring=key_ring,
         dev_key=auth.dev_api_key if auth.api_keys_enabled else None,
+        dev_scopes=auth.dev_scopes or (),
         jwt_auth=jwt_auth,
         required_scopes=auth.required_scopes,
         trust_authorizer=auth.trust_api_gateway_authorizer,

@@ -23,7 +23,7 @@ import re
 import secrets
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
@@ -43,6 +43,8 @@ ENV_DOC: dict[str, str] = {
     "MCP_API_KEYS_PARAM": "SSM SecureString name holding the API key ring JSON.",
     "MCP_API_KEYS_FILE": "Local only: path to a key ring JSON file (same format as the SSM value).",
     "MCP_DEV_API_KEY": "Local only: one plain development key accepted as is (refused in Lambda).",
+    "MCP_DEV_API_KEY_SCOPES": "Local only: comma-separated scopes of the development key (and of every caller "
+    "with MCP_AUTH_MODE=none); `none` for no scope (default: every scope a tool, resource or prompt declares).",
     "MCP_SECRET_TTL_S": "Cache lifetime of SSM values (key ring, requestState keys) in seconds (default 300).",
     "MCP_SECRET_REFRESH_MIN_INTERVAL_S": "Least seconds between forced refreshes (unknown key or kid) and "
     "retries after a failed fetch, per process (default 10). Also the Retry-After of a 503.",
@@ -59,7 +61,8 @@ ENV_DOC: dict[str, str] = {
     "MCP_OAUTH_JWKS_TTL_S": "JWKS cache lifetime in seconds (default 3600).",
     "MCP_OAUTH_AUTHORIZATION_SERVERS": "Comma-separated issuers advertised in the protected resource "
     "metadata (default the issuer).",
-    "MCP_OAUTH_SCOPES_SUPPORTED": "Comma-separated scopes advertised in the metadata (default MCP_REQUIRED_SCOPES).",
+    "MCP_OAUTH_SCOPES_SUPPORTED": "Comma-separated scopes advertised in the metadata, besides every scope a tool, "
+    "resource or prompt declares (default MCP_REQUIRED_SCOPES).",
     "MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER": "true: trust claims of an API Gateway HTTP API JWT authorizer "
     "from the Lambda event (default false: ignored).",
     "MCP_REQUEST_STATE_KEY_PARAM": "SSM SecureString name holding the requestState sealing keys.",
@@ -84,6 +87,13 @@ def _process_dev_key() -> str:
         return _generated_dev_key
 
 
+def _dev_scopes(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    if env.get("MCP_DEV_API_KEY_SCOPES") is None:
+        return None
+    scopes = env_values.csv(env, "MCP_DEV_API_KEY_SCOPES")
+    return () if scopes == ("none",) else scopes
+
+
 def _check_url(name: str, url: str, *, in_lambda: bool) -> str:
     """HTTPS only, except plain HTTP to loopback for local runs and tests."""
     parts = urlsplit(url)
@@ -106,6 +116,9 @@ class AuthSettings:
     #: Plain local development key. Local only; excluded from repr on purpose.
     dev_api_key: str | None = field(default=None, repr=False)
     dev_api_key_generated: bool = False
+    #: Scopes of the development key / the auth-disabled caller; None: every declared scope
+    #: (`with_declared_scopes` fills them in at start-up).
+    dev_scopes: tuple[str, ...] | None = None
     # Secret cache policy (SSM values, and the JWKS refetch rate limit)
     secret_ttl_s: float = 300.0
     refresh_min_interval_s: float = 10.0
@@ -210,6 +223,7 @@ class AuthSettings:
             api_keys_file=api_keys_file,
             dev_api_key=dev_api_key,
             dev_api_key_generated=generated,
+            dev_scopes=_dev_scopes(env),
             secret_ttl_s=env_values.positive_float(env, "MCP_SECRET_TTL_S", 300.0),
             refresh_min_interval_s=env_values.positive_float(env, "MCP_SECRET_REFRESH_MIN_INTERVAL_S", 10.0, allow_zero=True),
             fetch_timeout_s=env_values.positive_float(env, "MCP_AUTH_FETCH_TIMEOUT_S", 3.0),
@@ -231,6 +245,17 @@ class AuthSettings:
         if settings.trust_api_gateway_authorizer and not settings.oauth_enabled:
             raise ConfigurationError("MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER needs an oauth mode")
         return settings
+
+    def with_declared_scopes(self, declared: tuple[str, ...]) -> AuthSettings:
+        """These settings once the server's declared scopes (`app.scopes`) are known, at start-up.
+
+        The metadata's `scopes_supported` lists them after the configured ones,
+        and the development key (or everyone, with auth off) holds them all
+        unless MCP_DEV_API_KEY_SCOPES says otherwise.
+        """
+        supported = tuple(dict.fromkeys((*self.oauth_scopes_supported, *declared)))
+        dev = self.dev_scopes if self.dev_scopes is not None else tuple(declared)
+        return replace(self, oauth_scopes_supported=supported, dev_scopes=dev)
 
     def audiences_for(self, mcp_path: str) -> tuple[str, ...]:
         """Accepted token audiences: configured, else the public resource URL.

@@ -25,7 +25,6 @@ import logging
 import math
 import os
 from typing import Any
-import re
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -34,13 +33,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.authn import Authenticator, build_authenticator
+from app.auth.challenge import Challenger
 from app.auth.config import AuthSettings
-from app.auth.prm import external_base_url, metadata_url, prm_document, prm_paths, route_path
+from app.auth.prm import external_base_url, prm_document, prm_paths, route_path
 from app.transport.config import Settings
 from app.transport.origin import OriginPolicy
 from app.transport.routes import app_routes, needs_credentials
 from app.env import on_lambda
-from app.errors import AuthError, ConfigurationError, InsufficientScope, InvalidCredentials, SecretUnavailable
+from app.errors import AuthError, ConfigurationError, InvalidCredentials, SecretUnavailable
 from app.principal import Principal, bind_principal, unbind_principal
 
 logger = logging.getLogger(__name__)
@@ -72,11 +72,6 @@ CORS_ALLOW_HEADERS = (
 CORS_EXPOSE_HEADERS = ("Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate", "Retry-After")
 
 _MAX_SDK_USERS = 4096
-_UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')
-
-
-def _quoted(value: str) -> str:
-    return '"' + _UNSAFE_IN_QUOTES.sub("", value) + '"'
 
 
 async def _send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
@@ -113,6 +108,7 @@ class AccessControl:
         self._authorization_servers = auth.oauth_authorization_servers
         self._scopes_supported = auth.oauth_scopes_supported
         self._issuer = auth.oauth_issuer
+        self._challenger = Challenger.build(settings, auth)
         self._retry_after = str(max(1, math.ceil(auth.refresh_min_interval_s))).encode()
         # principal -> SDK user, so the SDK's access-token contextvar costs a
         # dict lookup per request (bounded: cleared when full).
@@ -211,24 +207,10 @@ class AccessControl:
         return external_base_url(scope, public_url=self._public_url, api_base_path=self._api_base_path)
 
     async def _deny(self, scope: Scope, send: Send, exc: AuthError, *, presented: bool) -> None:
-        params: list[str] = []
-        if exc.status == 403:
-            params.append('error="insufficient_scope"')
-            if isinstance(exc, InsufficientScope):
-                params.append(f"scope={_quoted(' '.join(exc.required))}")
-            status, message = 403, f"Forbidden: {exc.reason}"
-        else:
-            status, message = 401, f"Unauthorized: {exc.reason}"
-            if presented or isinstance(exc, InvalidCredentials):
-                params += ['error="invalid_token"', f"error_description={_quoted(exc.reason)}"]
-        if self._oauth:
-            params.insert(0, f"resource_metadata={_quoted(metadata_url(self._base(scope), self._mcp_path))}")
-        else:
-            params.insert(0, 'realm="mcp"')
         # No path or header values: a client could have put a credential in either.
-        logger.info("request refused", extra={"status": status, "reason": exc.reason})
-        challenge = ("Bearer " + ", ".join(params)).encode("latin-1")
-        await _send_json(send, status, _rpc_error(AUTH_ERROR_CODE, message), [(b"www-authenticate", challenge)])
+        logger.info("request refused", extra={"status": exc.status, "reason": exc.reason})
+        challenge = self._challenger.header(scope, exc, presented=presented)
+        await _send_json(send, exc.status, _rpc_error(AUTH_ERROR_CODE, exc.message), [(b"www-authenticate", challenge)])
 
     async def _serve_metadata(self, scope: Scope, send: Send) -> None:
         method = scope["method"]

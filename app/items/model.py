@@ -35,6 +35,9 @@ SEARCH_TEXT_MAX_CHARS = 200
 PAGE_LIMIT_MAX = 100
 CURSOR_MAX_CHARS = 1024
 SNIPPET_CHARS = 160
+#: OAuth scopes of the store: reading it, changing it (each tool, resource and prompt declares one, `app.scopes`).
+READ_SCOPE = "items:read"
+WRITE_SCOPE = "items:write"
 
 Order = Literal["newest", "oldest"]
 """Listing order by creation time. Item ids start with their creation time, so

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
+from app import scopes
 from app.items import model
 from app.items.edge import prompt_errors
 from app.items.service import ItemService
@@ -33,6 +34,8 @@ PromptTag = Annotated[str | None, Field(description="Only items with this tag (o
 
 
 def register_item_prompts(server: MCPServer[Any], service: Callable[[], ItemService]) -> None:
+    scopes.prompt(SUMMARIZE_PROMPT, model.READ_SCOPE)  # getting it, and completing its tag
+
     @server.prompt(
         name=SUMMARIZE_PROMPT,
         title="Summarize matching items",

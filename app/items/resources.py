@@ -12,6 +12,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
+from app import scopes
 from app.items import model
 from app.items.edge import resource_errors
 from app.items.schemas import ItemOut
@@ -23,6 +24,8 @@ USAGE_URI = "items://me/usage"
 
 
 def register_item_resources(server: MCPServer[Any], service: Callable[[], ItemService]) -> None:
+    scopes.template(ITEM_TEMPLATE, model.READ_SCOPE)  # reading an item, and completing its id
+
     @server.resource(
         ITEM_TEMPLATE,
         name="item",
@@ -33,6 +36,8 @@ def register_item_resources(server: MCPServer[Any], service: Callable[[], ItemSe
     @resource_errors
     def read_item(id: str) -> str:  # noqa: A002 - the template variable agents see
         return ItemOut.of(service().get(current_principal(), id)).model_dump_json(indent=2)
+
+    scopes.resource(USAGE_URI, model.READ_SCOPE)
 
     @server.resource(
         USAGE_URI,

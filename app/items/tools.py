@@ -22,6 +22,8 @@ from mcp.server.apps import Apps
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 
+from app import scopes
+from app.items import model
 from app.items.completions import CompleteItems, make_item_completer
 from app.items.edge import tool_errors
 from app.items.prompts import register_item_prompts
@@ -157,6 +159,8 @@ def bind_item_tools(service_provider: ServiceProvider, apps: Apps | None = None)
 
 
 def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
+    scopes.tool("items_add", model.WRITE_SCOPE)
+
     @_tool(registrar, "items_add", "Add an item", read_only=False, idempotent=False)
     def items_add(title: Title, body: Body = "", tags: Tags = None, idempotency_key: IdempotencyKey = None) -> AddOut:
         """Store a new note or record (title, body, tags) in your private item store.
@@ -169,10 +173,14 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
         outcome = service().add(current_principal(), title, body, tags or (), idempotency_key)
         return AddOut(item=ItemOut.of(outcome.item), created=outcome.created)
 
+    scopes.tool("items_get", model.READ_SCOPE)
+
     @_tool(registrar, "items_get", "Read an item", read_only=True, idempotent=True, board=True)
     def items_get(id: ItemId) -> ItemOut:  # noqa: A002 - "id" is the name agents see
         """Read one of your items in full, including its current version."""
         return ItemOut.of(service().get(current_principal(), id))
+
+    scopes.tool("items_search", model.READ_SCOPE)
 
     @_tool(registrar, "items_search", "Search items", read_only=True, idempotent=True, board=True)
     def items_search(
@@ -192,12 +200,16 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
         page = service().search(current_principal(), text=text, tags=tags, order=order, limit=limit, cursor=cursor)
         return _page(page)
 
+    scopes.tool("items_list", model.READ_SCOPE)
+
     @_tool(registrar, "items_list", "List items", read_only=True, idempotent=True, board=True)
     def items_list(order: SortOrder = "newest", limit: Limit = 20, cursor: Cursor = None) -> ItemPageOut:
         """List your items page by page in creation order. Bodies are cut to a
         snippet; use items_get for the whole item. Pass next_cursor back as
         cursor for the next page; it is null on the last one."""
         return _page(service().list_items(current_principal(), order=order, limit=limit, cursor=cursor))
+
+    scopes.tool("items_update", model.WRITE_SCOPE)
 
     @_tool(registrar, "items_update", "Update an item", read_only=False, destructive=True, idempotent=True)
     def items_update(
@@ -216,6 +228,8 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
         return ItemOut.of(
             service().update(current_principal(), id, expected_version, title=title, body=body, tags=tags)
         )
+
+    scopes.tool("items_delete", model.WRITE_SCOPE)
 
     @_tool(registrar, "items_delete", "Delete an item", read_only=False, destructive=True, idempotent=True)
     def items_delete(id: ItemId, expected_version: OptionalExpectedVersion = None) -> DeleteOut:  # noqa: A002

@@ -9,6 +9,8 @@ is "other") and, for `tools/call`, the tool (only tools that exist, else "other"
     Latency   Milliseconds  time inside the MCP server, one value per request
     Errors    Count         JSON-RPC errors plus isError tool results
     ColdStart Count         first invocation of the environment (Powertools' own document)
+    Refusals  Count         requests refused for a missing scope, per missing scope
+                            (dimensions [service, missing_scope]; scopes are declared by the server)
 
 tools/call metrics carry two dimension sets, [service, method, tool] and
 [service, method], so per-method totals include tool calls.
@@ -43,6 +45,8 @@ class Sample(NamedTuple):
     tool: str | None
     duration_ms: float
     error: bool
+    #: Space-separated scopes the caller lacked, when the request was refused for them.
+    missing: str | None = None
 
 
 _HOLE = re.compile(r'"@@(Timestamp|Requests|Latency|Errors)@@"')
@@ -104,9 +108,10 @@ class InvocationMetrics:
         #: While True (SnapStart priming), flushes print nothing: requests then are not invocations.
         self.suspended = False
         self._cold_start: tuple[str, str] | None = None
+        self._refusal_layouts: dict[str, str] = {}
 
-    def record(self, method: str, tool: str | None, duration_ms: float, error: bool) -> None:
-        self.pending.append(Sample(method, tool, duration_ms, error))
+    def record(self, method: str, tool: str | None, duration_ms: float, error: bool, missing: str | None = None) -> None:
+        self.pending.append(Sample(method, tool, duration_ms, error, missing))
 
     def discard(self) -> None:
         """Drop what was recorded (requests that were not invocations, e.g. SnapStart priming).
@@ -162,8 +167,32 @@ class InvocationMetrics:
             timestamp = str(int(time.time() * 1000))
             for (method, tool), group in self._group(samples).items():
                 print(self.render(method, tool, group, timestamp))
+            for scope, count in self._refusals(samples).items():
+                print(self._refusal_document(scope).replace('"@@Timestamp@@"', timestamp, 1).replace('"@@Refusals@@"', f"[{count}]", 1))
         except Exception as exc:  # noqa: BLE001 - metrics must never fail an invocation
             logger.warning("metrics flush failed", extra={"error_type": type(exc).__name__})
+
+    @staticmethod
+    def _refusals(samples: list[Sample]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for sample in samples:
+            if sample.missing:
+                for scope in sample.missing.split():
+                    counts[scope] = counts.get(scope, 0) + 1
+        return counts
+
+    def _refusal_document(self, scope: str) -> str:
+        """The Refusals document of one missing scope, laid out once by Powertools (holes for time and count)."""
+        text = self._refusal_layouts.get(scope)
+        if text is None:
+            document = self._provider.serialize_metric_set(
+                metrics={"Refusals": {"Unit": MetricUnit.Count.value, "StorageResolution": _STANDARD_RESOLUTION, "Value": "@@Refusals@@"}},
+                dimensions={"service": self._service, "missing_scope": scope},
+                metadata={},
+            )
+            document["_aws"]["Timestamp"] = "@@Timestamp@@"  # type: ignore[typeddict-item]
+            text = self._refusal_layouts[scope] = json.dumps(document, separators=(",", ":"))
+        return text
 
     def _group(self, samples: list[Sample]) -> dict[tuple[str, str | None], list[Sample]]:
         if len(samples) == 1:  # the usual invocation: one request

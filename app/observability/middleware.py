@@ -18,6 +18,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT
 
+from app.errors import InsufficientScope, Refusal
 from app.observability.logs import request_fields
 from app.observability.metrics import InvocationMetrics
 from app.observability.tracing import ToolTracing
@@ -46,6 +47,8 @@ def _client_name(ctx: ServerRequestContext[Any, Any], params: Mapping[str, Any] 
 def _error_code(exc: BaseException) -> int:
     if not isinstance(exc, Exception):
         return REQUEST_TIMEOUT  # cancelled: the deadline abandoned it
+    if isinstance(exc, Refusal):
+        return exc.code  # answered by the transport with its own status (e.g. 403 insufficient_scope)
     error = handler_exception_to_error_data(exc)
     return error.code if error is not None else INTERNAL_ERROR
 
@@ -90,6 +93,9 @@ class RequestObserver:
             else:
                 result = await call_next(ctx)
         except BaseException as exc:
+            if isinstance(exc, InsufficientScope):
+                # Which scope was missing, for operators: server-declared names, never the credential.
+                fields["missing_scopes"] = " ".join(exc.missing)
             self._done(fields, params, started, _error_code(exc), False)
             raise
         finally:
@@ -103,7 +109,10 @@ class RequestObserver:
     ) -> None:
         duration_ms = (time.perf_counter() - started) * 1000.0
         if self.metrics is not None:
-            self.metrics.record(fields["mcp_method"], fields["mcp_tool"], duration_ms, code is not None or is_error)
+            self.metrics.record(
+                fields["mcp_method"], fields["mcp_tool"], duration_ms, code is not None or is_error,
+                fields.get("missing_scopes"),
+            )
         if not self._access_log or not access_logger.isEnabledFor(logging.INFO):
             return
         extra = dict(fields)

@@ -34,6 +34,7 @@ from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT, ProgressToken, RequestId
 from starlette.requests import Request
 from starlette.types import Scope
 
+from app.errors import Refusal
 from app.transport import wire
 from app.transport.sdk import has_exit_callbacks, mark_initialized, request_with_body
 
@@ -58,6 +59,8 @@ class RequestChannel:
     progress_token: ProgressToken | None = None
     emitted: list[dict[str, Any]] = field(default_factory=list)
     _cancel: anyio.Event | None = None
+    #: Set when a middleware refused the request (`app.errors.Refusal`): its status and headers go out.
+    refusal: Refusal | None = None
 
     can_send_request: bool = False
 
@@ -197,6 +200,9 @@ async def run_request(
     if exc is not None:
         if not isinstance(exc, Exception):  # KeyboardInterrupt & co. are not ours to translate
             raise exc
+        if isinstance(exc, Refusal):  # e.g. a tool outside the caller's scopes: an HTTP answer of its own
+            channel.refusal = exc
+            return wire.error_object(request_id, exc.code, exc.message, exc.data)
         return _error_message(request_id, exc)
     return {"jsonrpc": "2.0", "id": request_id, "result": task.result()}
 
@@ -219,6 +225,8 @@ class Exchange:
     body: bytes
     json_ok: bool
     sse_ok: bool
+    #: The last refusal a dispatched request met; `deliver` answers with its status and headers.
+    refusal: Refusal | None = None
 
     def http_request(self) -> Request:
         # Handlers may read the HTTP request from their context; the body was
@@ -240,10 +248,26 @@ class Exchange:
         response = await run_request(
             self.server, channel, method, params, connection_for(channel), self.lifespan_state, self.budget_s
         )
+        if channel.refusal is not None:
+            self.refusal = channel.refusal
         return response, channel.emitted
 
     def deliver(self, response: dict[str, Any], emitted: list[dict[str, Any]], status: int = 200) -> wire.Reply:
-        """JSON when nothing was emitted (or SSE is not accepted); else the notifications, then the response, as SSE."""
+        """JSON when nothing was emitted (or SSE is not accepted); else the notifications, then the response, as SSE.
+
+        A refused request is answered with the refusal's status and headers (e.g. 403 and its challenge).
+        """
+        if self.refusal is not None:
+            return self.with_refusal_headers(self._reply(response, emitted, self.refusal.status))
+        return self._reply(response, emitted, status)
+
+    def with_refusal_headers(self, reply: wire.Reply) -> wire.Reply:
+        """`reply` plus the headers of the refusal a dispatched request met, if any."""
+        if self.refusal is None or not self.refusal.headers:
+            return reply
+        return wire.Reply(reply.status, reply.body, reply.content_type, reply.headers + self.refusal.headers)
+
+    def _reply(self, response: dict[str, Any], emitted: list[dict[str, Any]], status: int) -> wire.Reply:
         if emitted and self.sse_ok:
             emitted.append(response)
             return wire.sse_reply(emitted, status)

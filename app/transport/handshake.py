@@ -70,6 +70,10 @@ async def _batch(ex: Exchange, batch: list[Any], version: str) -> wire.Reply:
         emitted.extend(notes)
     if not responses:
         return wire.ACCEPTED
+    # A refused member (e.g. outside the caller's scopes) is a JSON-RPC error in
+    # the array; the batch stays 200, because its other members ran and their
+    # results must reach the client, and carries the refusal's challenge header
+    # (RFC 9110 lets any response carry WWW-Authenticate) so a client can step up.
     if emitted and ex.sse_ok:
-        return wire.sse_reply([*emitted, *responses])
-    return wire.json_reply(responses)
+        return ex.with_refusal_headers(wire.sse_reply([*emitted, *responses]))
+    return ex.with_refusal_headers(wire.json_reply(responses))
