@@ -10,6 +10,8 @@ from importlib.resources import files
 
 from mcp.server.apps import Apps, ResourceCsp, ResourcePermissions
 
+from app import scopes
+
 BOARD_URI = "ui://items/board"
 BOARD_FILE = "board.html"
 
@@ -27,6 +29,7 @@ def board_html() -> str:
 
 def add_board(apps: Apps) -> None:
     """Register the board's resource on `apps`; tools bind to it with `apps.tool(resource_uri=BOARD_URI)`."""
+    scopes.resource(BOARD_URI)  # a static page: what it shows comes through tools, each with its own scopes
     apps.add_html_resource(
         BOARD_URI,
         board_html(),
