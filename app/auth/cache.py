@@ -1,18 +1,26 @@
-"""A value fetched from a slow, fallible source: TTL, rate-limited refresh, last-good.
+"""A value fetched from a slow, fallible source: TTL, stale-while-revalidate, last-good.
 
 One policy serves the SSM key ring, the requestState key ring and the JWKS:
 
 * `peek()` is the hot path: a clock read and a comparison, no I/O, no lock.
-* `get()` fetches when the value is missing or older than `ttl`.
-* `get(force=True)` refetches early (unknown key id / kid), but at most once
-  per `min_interval` per process, so a flood of bad credentials costs the
-  source one call per interval, not one per request.
-* A failed fetch keeps the last good value (availability; logged without the
-  value) and is not retried before `min_interval` has passed. With no value
-  ever loaded it raises `SecretUnavailable`: the caller fails closed.
+* `get()` with a value loaded never waits for the source: a stale value is
+  returned at once while one refresh runs in a background (daemon) thread;
+  every other caller meanwhile gets the last good value too.
+* `get()` with no value yet (cold start, after a SnapStart restore): the
+  concurrent callers share one fetch and wait for it (the loader's own
+  timeout bounds it, `wait_timeout` too); if it fails they get
+  `SecretUnavailable` and the caller fails closed.
+* `get(force=True)` (an unknown key id or kid) starts a refresh early, at
+  most once per `min_interval` after the previous attempt *ended*, so a
+  flood of bad credentials costs the source one call per interval, however
+  slow it is. The forcing caller, and only it, waits up to `force_wait`
+  seconds for that refresh (a key added a moment ago then works on first
+  use); a slow source costs it that much, never the requests that the
+  last good value already answers.
+* A failed refresh keeps the last good value (availability; logged without
+  the value) and is not retried before `min_interval` has passed.
 
-Pure: no boto3, no HTTP. The loader does the I/O; it may block, so async
-callers run `get` in a worker thread (a lock makes concurrent fetches single-flight).
+Pure: no boto3, no HTTP. The loader does the I/O; it may block.
 """
 
 from __future__ import annotations
@@ -32,6 +40,19 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], float]
 
+#: How long a forced refresh's caller waits for it when a last good value exists.
+DEFAULT_FORCE_WAIT_S = 1.0
+
+
+class _Flight:
+    """One fetch in progress; callers that need its result wait on `done`."""
+
+    __slots__ = ("done", "generation")
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.done = threading.Event()
+
 
 class RefreshingCache(Generic[T]):
     def __init__(
@@ -42,6 +63,8 @@ class RefreshingCache(Generic[T]):
         ttl: float,
         min_interval: float,
         clock: Clock = time.monotonic,
+        force_wait: float = DEFAULT_FORCE_WAIT_S,
+        wait_timeout: float | None = None,
     ) -> None:
         self._loader = loader
         #: Non-secret name for logs (a parameter name or URL, never a value).
@@ -49,12 +72,18 @@ class RefreshingCache(Generic[T]):
         self._ttl = ttl
         self._min_interval = min_interval
         self._clock = clock
+        self._force_wait = force_wait
+        self._wait_timeout = wait_timeout
         self._value: T | None = None
         self._expires_at = -math.inf
+        #: When the last fetch attempt ended (the rate limit counts from there, not from its start).
         self._last_attempt = -math.inf
         self._last_failed = False
+        self._flight: _Flight | None = None
+        #: Bumped by `invalidate`: a fetch started before it must not write its result after it.
+        self._generation = 0
         self._lock = threading.Lock()
-        #: Fetch attempts made (successful or not); for tests and metrics.
+        #: Fetch attempts started (successful or not); for tests and metrics.
         self.fetches = 0
 
     def peek(self) -> T | None:
@@ -64,24 +93,41 @@ class RefreshingCache(Generic[T]):
         return None
 
     def can_force(self) -> bool:
-        """Whether a forced refresh would actually fetch now (rate limit not hit)."""
-        return self._clock() - self._last_attempt >= self._min_interval
+        """Whether a forced refresh would fetch now (or join one in progress): rate limit not hit."""
+        return self._flight is not None or self._clock() - self._last_attempt >= self._min_interval
 
     def get(self, *, force: bool = False) -> T:
-        """Current value, fetching if stale (or if forced and allowed). May block."""
+        """Current value; see the module docstring for when this waits and for how long."""
         with self._lock:
             now = self._clock()
+            value = self._value
             fresh = now < self._expires_at
             if fresh and not force:
-                return self._value  # type: ignore[return-value]
-            cooling = now - self._last_attempt < self._min_interval
-            if cooling and (force or self._last_failed):
-                # Rate-limited: a forced refresh already happened recently, or
-                # the source just failed. Serve what we have, or fail closed.
-                if self._value is not None:
-                    return self._value
-                raise SecretUnavailable(f"{self.label} unavailable")
-            return self._fetch(now)
+                return value  # type: ignore[return-value]
+            flight = self._flight
+            if flight is None and self._may_fetch(now, force):
+                flight = self._start()
+                if value is not None and not fresh:
+                    # The hot path keeps serving the last good value while the refresh runs.
+                    self._expires_at = now + self._min_interval
+        if value is not None:
+            if force and flight is not None and self._force_wait > 0:
+                flight.done.wait(self._force_wait)
+                latest = self._value
+                return latest if latest is not None else value
+            return value
+        if flight is None:  # nothing loaded, and the source failed a moment ago
+            raise SecretUnavailable(f"{self.label} unavailable")
+        flight.done.wait(self._wait_timeout)
+        latest = self._value
+        if latest is None:
+            raise SecretUnavailable(f"{self.label} unavailable")
+        return latest
+
+    def wait_for_refresh(self, timeout: float | None = None) -> bool:
+        """Block until no fetch is in progress (tests, SnapStart); False if `timeout` passed first."""
+        flight = self._flight
+        return True if flight is None else flight.done.wait(timeout)
 
     @contextmanager
     def lend(self, value: T) -> Iterator[None]:
@@ -91,6 +137,8 @@ class RefreshingCache(Generic[T]):
         `invalidate` leaves it, so no lent value survives into a snapshot.
         """
         with self._lock:
+            self._generation += 1
+            self._flight = None
             self._value = value
             self._expires_at = math.inf
         try:
@@ -103,37 +151,65 @@ class RefreshingCache(Generic[T]):
 
         For a SnapStart snapshot and restore: the snapshot must hold no secret,
         and deadlines taken from the monotonic clock before it mean nothing after.
+        A fetch still in progress finishes into the void.
         """
         with self._lock:
+            self._generation += 1
+            self._flight = None
             self._value = None
             self._expires_at = -math.inf
             self._last_attempt = -math.inf
             self._last_failed = False
 
-    def _fetch(self, now: float) -> T:
-        self._last_attempt = now
+    def _may_fetch(self, now: float, force: bool) -> bool:
+        cooling = now - self._last_attempt < self._min_interval
+        # Rate-limited: a refresh ended a moment ago and this one is forced, or the source just failed.
+        return not (cooling and (force or self._last_failed))
+
+    def _start(self) -> _Flight:
+        """Start one fetch in a daemon thread (called with the lock held)."""
+        flight = _Flight(self._generation)
+        self._flight = flight
         self.fetches += 1
+        threading.Thread(target=self._fetch, args=(flight,), name=f"refresh {self.label}", daemon=True).start()
+        return flight
+
+    def _fetch(self, flight: _Flight) -> None:
         try:
-            value = self._loader()
-        except Exception as exc:
-            self._last_failed = True
+            self._fetch_into(flight)
+        finally:
+            with self._lock:
+                if self._flight is flight:  # the loader died of a BaseException: let the next call retry
+                    self._flight = None
+            flight.done.set()  # after the log line: whoever waited for this fetch sees its whole outcome
+
+    def _fetch_into(self, flight: _Flight) -> None:
+        try:
+            value: T | None = self._loader()
+            error: Exception | None = None
+        except Exception as exc:  # noqa: BLE001 - any loader failure keeps the last good value
+            value, error = None, exc
+        with self._lock:
+            current = flight.generation == self._generation
+            if current:
+                now = self._clock()
+                self._flight = None
+                self._last_attempt = now
+                if error is None:
+                    self._value = value
+                    self._expires_at = now + self._ttl
+                    self._last_failed = False
+                else:
+                    self._last_failed = True
+                    if self._value is not None:
+                        # Serve the last good value from the hot path until the next retry is allowed.
+                        self._expires_at = now + self._min_interval
+            kept = self._value is not None
+        if error is not None and current:
             # Only the exception type: messages of parsers and SDKs are not
             # ours to vouch for, and must never be able to carry a value.
-            if self._value is not None:
-                # Serve the last good value from the hot path until the next
-                # retry is allowed, instead of sending every request to `get`.
-                self._expires_at = now + self._min_interval
-                logger.warning(
-                    "secret refresh failed; keeping last good value",
-                    extra={"source": self.label, "error_type": type(exc).__name__},
-                )
-                return self._value
-            logger.error(
-                "secret fetch failed and no value is cached; refusing requests",
-                extra={"source": self.label, "error_type": type(exc).__name__},
-            )
-            raise SecretUnavailable(f"{self.label} unavailable") from None
-        self._value = value
-        self._expires_at = now + self._ttl
-        self._last_failed = False
-        return value
+            extra = {"source": self.label, "error_type": type(error).__name__}
+            if kept:
+                logger.warning("secret refresh failed; keeping last good value", extra=extra)
+            else:
+                logger.error("secret fetch failed and no value is cached; refusing requests", extra=extra)

@@ -91,11 +91,14 @@ async def test_new_key_works_at_once_and_unknown_key_flood_is_rate_limited(ssm: 
 async def test_revocation_by_removing_the_entry(ssm: Ssm, clock: FakeClock) -> None:
     keep, revoke = new_key(), new_key()
     ssm.put(PARAM, ring_json((keep, {}), (revoke, {})))
-    app, _, _ = build_app(key_settings(), provider=ssm.provider, clock=clock)
+    app, _, authenticator = build_app(key_settings(), provider=ssm.provider, clock=clock)
     async with client(app) as http:
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(revoke.key))).status_code == 200
         ssm.put(PARAM, ring_json((keep, {})))
-        clock.advance(301)  # revocation takes effect within one TTL
+        clock.advance(301)  # revocation takes effect within one TTL and one refresh
+        # The first request after the TTL is answered from the last ring while the refresh runs.
+        await http.post("/mcp", json=MCP_BODY, headers=bearer(keep.key))
+        assert authenticator.key_ring.wait_for_refresh(timeout=30)
         response = await http.post("/mcp", json=MCP_BODY, headers=bearer(revoke.key))
         assert response.status_code == 401
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(keep.key))).status_code == 200

@@ -167,7 +167,7 @@ async def test_unknown_kid_flood_costs_one_jwks_fetch_per_interval(
 async def test_issuer_key_rotation_is_picked_up_and_ttl_refetches(
     jwks_server: JwksServer, rsa_key: SigningKeyPair, clock: FakeClock
 ) -> None:
-    app, _, _ = oauth_app(jwks_server.url, clock)
+    app, _, authenticator = oauth_app(jwks_server.url, clock)
     assert (await post(app, sign(rsa_key, claims()))).status_code == 200
     clock.advance(11)
     jwks_server.keys.append(rsa_key.public_jwk(kid="rsa-2"))
@@ -177,7 +177,8 @@ async def test_issuer_key_rotation_is_picked_up_and_ttl_refetches(
         assert (await post(app, sign(rsa_key, claims()))).status_code == 200
     assert jwks_server.hits == 2
     clock.advance(3601)
-    assert (await post(app, sign(rsa_key, claims()))).status_code == 200
+    assert (await post(app, sign(rsa_key, claims()))).status_code == 200  # the last JWKS, while it refreshes
+    assert authenticator.jwt_auth.jwks.wait_for_refresh(timeout=30)
     assert jwks_server.hits == 3
 
 
@@ -207,10 +208,12 @@ async def test_jwks_server_error_then_recovery(
 async def test_last_good_jwks_survives_an_issuer_outage(
     jwks_server: JwksServer, rsa_key: SigningKeyPair, clock: FakeClock
 ) -> None:
-    app, _, _ = oauth_app(jwks_server.url, clock)
+    app, _, authenticator = oauth_app(jwks_server.url, clock)
     assert (await post(app, sign(rsa_key, claims()))).status_code == 200
     jwks_server.status = 503
     clock.advance(3601)
+    assert (await post(app, sign(rsa_key, claims()))).status_code == 200
+    assert authenticator.jwt_auth.jwks.wait_for_refresh(timeout=30)
     assert (await post(app, sign(rsa_key, claims()))).status_code == 200
     assert jwks_server.hits == 2
 
