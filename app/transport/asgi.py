@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute
 from app.transport.config import Settings
 from app.transport.endpoint import McpEndpoint
 from app.transport.routes import endpoint_routes, health_route
+from app.transport.mistakes import ClientMistakeGuard
 from app.transport.sdk import drop_otel_middleware, install_middleware, lowlevel_server, middleware, remove_request_handler
 
 
@@ -90,6 +91,9 @@ def create_asgi_app(
     remove_request_handler(core, "subscriptions/listen")
     if core.get_tool_input_schema is not None and not any(isinstance(m, UnknownToolGuard) for m in middleware(core)):
         install_middleware(core, UnknownToolGuard(core.get_tool_input_schema))
+    if isinstance(server, MCPServer):
+        # Unknown prompts, missing prompt arguments, unknown completion refs: -32602, not a crash.
+        install_middleware(core, ClientMistakeGuard(server))
     if core.get_request_handler("logging/setLevel") is None:
         core.add_request_handler("logging/setLevel", SetLevelRequestParams, _acknowledge_set_level)
     endpoint = McpEndpoint(core, settings)

@@ -27,7 +27,7 @@ from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import ServerRunner, aclose_shielded
 from mcp.shared.exceptions import NoBackChannelError
-from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data, progress_token_from_params
+from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
 from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT, ProgressToken, RequestId
@@ -36,6 +36,7 @@ from starlette.types import Scope
 
 from app.errors import Refusal
 from app.transport import wire
+from app.transport.mistakes import error_data
 from app.transport.sdk import has_exit_callbacks, mark_initialized, request_with_body
 
 logger = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def _consume(task: asyncio.Task[Any]) -> None:
 
 
 def _error_message(request_id: RequestId | None, exc: Exception) -> dict[str, Any]:
-    error = handler_exception_to_error_data(exc)
+    error = error_data(exc)  # the one exception-to-wire mapping (app.transport.mistakes)
     if error is None:
         # A server bug, not the client's fault: full detail to the log, none on the wire.
         logger.error("handler raised", exc_info=exc, extra={"jsonrpc_id": request_id})
