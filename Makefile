@@ -17,11 +17,12 @@ NODE := $(JS)/node_modules/.bin/node
 PORT ?= 8000
 EVENT ?= events/http-v2-tools-call.json
 
-.PHONY: help venv node board-deps board chromium run invoke test test-python conformance bench clean
+.PHONY: help venv node board-deps board chromium run stdio invoke test test-python conformance bench clean
 
 help:
 	@echo "make run          serve the MCP endpoint on http://127.0.0.1:$(PORT)/mcp (no AWS needed)"
 	@echo "make test         install everything and run the whole suite, conformance included"
+	@echo "make stdio        serve the same server over stdio (desktop clients; logs on stderr)"
 	@echo "make invoke EVENT=events/<file>.json   feed one API Gateway event to the Lambda handler"
 	@echo "make conformance  run the official MCP conformance harnesses and print their totals"
 	@echo "make bench        benchmark against the SDK's stateless app and a bare Mangum floor"
@@ -62,6 +63,11 @@ chromium:
 
 run: venv
 	PORT=$(PORT) $(PY) -m app.dev.local
+
+# stdout is the MCP protocol here: make echoes nothing, and the venv step talks on stderr.
+stdio:
+	@$(MAKE) --no-print-directory venv >&2
+	@exec $(PY) -m app.dev.stdio
 
 # The committed events carry this local-only development key (refused on Lambda).
 EVENTS_DEV_KEY := local-dev-key-for-events

@@ -76,6 +76,11 @@ class Product:
         self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
         return protect(create_asgi_app(self.server, self.settings), self.settings, self.auth)
 
+    def stdio_server(self) -> MCPServer[Any]:
+        """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol), no metrics or traces."""
+        self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
+        return self.server
+
     def lambda_handler(self) -> LambdaHandler:
         """The protected, observed Lambda handler (`handler.handler`); registers the SnapStart hooks on Lambda."""
         build = self.lambda_build()
