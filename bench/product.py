@@ -177,6 +177,23 @@ register(
     )
 )
 
+def list_probe(headers: Mapping[str, str], tools: int) -> Probe:
+    """tools/list at the handshake version; the answer must hold exactly `tools` tools."""
+
+    def check(response: Mapping[str, Any]) -> str | None:
+        status, message, _ = events.response_message(response)
+        listed = ((message or {}).get("result") or {}).get("tools")
+        if status != 200 or not isinstance(listed, list):
+            return f"HTTP {status}: {str(response.get('body'))[:300]}"
+        return None if len(listed) == tools else f"expected {tools} tools, got {len(listed)}"
+
+    return Probe(
+        lambda: events.http_api_event(events.rpc("tools/list", {}, 4), {"mcp-protocol-version": events.HANDSHAKE_VERSION, **headers}),
+        check,
+        f"tools/list @{events.HANDSHAKE_VERSION}",
+    )
+
+
 # -- the product: local and production configuration ---------------------------
 
 class _Dir:
@@ -203,12 +220,70 @@ register(
         module="app.main",
         description="the product, local config: build_product(dev key, SQLite).lambda_build().handler "
         "(auth + observability middleware, logging off; every tool registered)",
-        probes=standard_probes(headers=AUTH, modern=False),
-        warm=("call",),
+        probes={**standard_probes(headers=AUTH, modern=False), "list": list_probe(AUTH, 8)},
+        warm=("call", "list"),
         cold=(),
         factory=lambda: product_build(_product_dir.local_env()).handler,
         setup=_product_dir.setup,
         extras={"paired_with": "project"},
+    )
+)
+
+
+# Per-item scopes (issue 11): `product` above holds every declared scope (the dev key), so the scope
+# middleware passes on one subset check; here a key ring key holds only items:read, so tools/call
+# pays the per-tool check and tools/list is filtered (items_add/update/delete left out).
+_scoped_dir = _Dir()
+_scoped: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def _scoped_setup() -> Iterator[None]:
+    from app.auth.keyring import digest_hex, generate_key
+
+    with _scoped_dir.setup():
+        key_id, key = generate_key()
+        path = os.path.join(_scoped_dir.path, "ring.json")
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump({key_id: {"sha256": digest_hex(key), "name": "bench-reader", "scopes": ["items:read"]}}, out)
+        _scoped.update(key=key, path=path)
+        try:
+            yield
+        finally:
+            _scoped.clear()
+
+
+def _scoped_handler():  # noqa: ANN201
+    env = {
+        "MCP_API_KEYS_FILE": _scoped["path"],
+        "MCP_SECRET_TTL_S": "86400",
+        "ITEMS_SQLITE_PATH": os.path.join(_scoped_dir.path, "items.sqlite3"),
+    }
+    return product_build(env).handler
+
+
+def _reader() -> dict[str, str]:
+    return {"authorization": f"Bearer {_scoped['key']}"}
+
+
+register(
+    Case(
+        name="product-read-only",
+        module="app.main",
+        description="the product, local config, an API key (cached ring) holding only items:read: the scope "
+        "middleware checks each call and filters tools/list (compare with `product`, which holds every scope)",
+        probes={
+            "call": Probe(
+                lambda: events.tools_call_event("add", {"a": 2, "b": 3}, _reader()),
+                events.check_tool_text("5"),
+                f"tools/call add @{events.HANDSHAKE_VERSION}",
+            ),
+            "list": Probe(lambda: list_probe(_reader(), 5).event(), list_probe({}, 5).check, f"tools/list @{events.HANDSHAKE_VERSION} (filtered)"),
+        },
+        warm=("call", "list"),
+        cold=(),
+        factory=_scoped_handler,
+        setup=_scoped_setup,
     )
 )
 
