@@ -131,7 +131,25 @@ def role_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, A
 
 def test_function_role_is_the_only_role(transformed: dict[str, Any]) -> None:
     roles = [k for k, v in transformed["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
-    assert roles == ["McpFunctionRole"]
+    assert sorted(roles) == ["McpFunctionRole", "TaskWorkerFunctionRole"]
+
+
+def test_only_the_api_function_may_invoke_the_task_worker(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    invokers = [
+        (where, statement)
+        for where, statement in role_statements(transformed)
+        if "lambda:InvokeFunction" in as_list(statement["Action"])
+    ]
+    assert [where for where, _ in invokers] and all("McpFunctionRole" in str(where) for where, _ in invokers)
+    assert all(render(r) == render({"Fn::GetAtt": ["TaskWorkerFunction", "Arn"]}) for _, s in invokers
+               for r in as_list(s["Resource"]))
+    # No resource-based permission opens the worker to any other principal.
+    assert not [k for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"
+                and "TaskWorker" in str(v["Properties"].get("FunctionName"))]
+    config = next(v for v in resources.values() if v["Type"] == "AWS::Lambda::EventInvokeConfig")
+    assert config["Properties"]["MaximumRetryAttempts"] == 0
+    assert config["Properties"]["MaximumEventAgeInSeconds"] in ({"Ref": "TaskDispatchTimeout"}, 300)
 
 
 def test_no_inline_statement_grants_a_wildcard_resource(transformed: dict[str, Any]) -> None:
@@ -166,9 +184,16 @@ def test_dynamodb_access_is_the_items_table_only(transformed: dict[str, Any]) ->
 
 
 def test_ssm_access_is_get_parameter_on_the_two_names(transformed: dict[str, Any]) -> None:
-    ssm = [s for _, s in role_statements(transformed) if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+    ssm = [s for w, s in role_statements(transformed) if any(a.startswith("ssm:") for a in as_list(s["Action"]))
+           and "McpFunctionRole" in str(w)]
     assert len(ssm) == 1
     assert as_list(ssm[0]["Action"]) == ["ssm:GetParameter"]
+    # The task worker reads the requestState key only, never the API key ring.
+    worker = [s for w, s in role_statements(transformed) if any(a.startswith("ssm:") for a in as_list(s["Action"]))
+              and "TaskWorkerFunctionRole" in str(w)]
+    assert [r["Fn::Sub"] for s in worker for r in s["Resource"]] == [
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${RequestStateKeyParameterName}"
+    ]
     # The parameter names carry their leading slash (AllowedPattern), hence "parameter${Name}".
     assert [r["Fn::Sub"] for r in ssm[0]["Resource"]] == [
         "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ApiKeysParameterName}",
@@ -187,8 +212,8 @@ def test_kms_decrypt_only_with_a_customer_key(transformed: dict[str, Any]) -> No
     conditional = [p for p in policies if isinstance(p, dict) and "Fn::If" in p]
     assert len(conditional) == 1 and conditional[0]["Fn::If"][0] == "HasSsmKmsKey"
     assert conditional[0]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
-    kms = [s for _, s in role_statements(transformed) if "kms:Decrypt" in as_list(s["Action"])]
-    assert len(kms) == 1  # only inside that Fn::If
+    kms = [s for w, s in role_statements(transformed) if "kms:Decrypt" in as_list(s["Action"])]
+    assert len(kms) == 2  # only inside that Fn::If, once per function role (API and task worker)
     assert transformed["Parameters"]["SsmKmsKeyId"]["Default"] == ""
 
 
@@ -353,8 +378,9 @@ def test_environment_names_are_ones_the_app_reads(transformed: dict[str, Any]) -
     from app.auth.config import ENV_DOC as AUTH_ENV
     from app.transport.config import ENV_DOC as TRANSPORT_ENV
     from app.items.config import ENV_DOC as ITEMS_ENV
+    from app.tasks.config import ENV_DOC as TASKS_ENV
 
-    known = set(TRANSPORT_ENV) | set(AUTH_ENV) | set(ITEMS_ENV)
+    known = set(TRANSPORT_ENV) | set(AUTH_ENV) | set(ITEMS_ENV) | set(TASKS_ENV)
     variables = transformed["Resources"]["McpFunction"]["Properties"]["Environment"]["Variables"]
     unknown = {name for name in variables if not name.startswith("POWERTOOLS_")} - known
     assert not unknown, f"the template sets variables no ENV_DOC describes: {sorted(unknown)}"
