@@ -17,12 +17,13 @@ NODE := $(JS)/node_modules/.bin/node
 PORT ?= 8000
 EVENT ?= events/http-v2-tools-call.json
 
-.PHONY: help venv node board-deps board chromium run stdio invoke test test-python conformance bench clean
+.PHONY: help venv node board-deps board chromium run stdio inspector inspector-deps invoke test test-python conformance bench clean
 
 help:
 	@echo "make run          serve the MCP endpoint on http://127.0.0.1:$(PORT)/mcp (no AWS needed)"
 	@echo "make test         install everything and run the whole suite, conformance included"
 	@echo "make stdio        serve the same server over stdio (desktop clients; logs on stderr)"
+	@echo "make inspector KEY=<key> [METHOD=tools/list] [ARGS=...] [URL=...]   call the server with the MCP Inspector CLI"
 	@echo "make invoke EVENT=events/<file>.json   feed one API Gateway event to the Lambda handler"
 	@echo "make conformance  run the official MCP conformance harnesses and print their totals"
 	@echo "make bench        benchmark against the SDK's stateless app and a bare Mangum floor"
@@ -69,12 +70,32 @@ stdio:
 	@$(MAKE) --no-print-directory venv >&2
 	@exec $(PY) -m app.dev.stdio
 
+# The MCP Inspector CLI, pinned in tools/inspector. It needs Node >= 22.19 (an
+# older Node resolves `npx @modelcontextprotocol/inspector` to 0.x, which has no
+# --header), so it runs on the Node 22 of tests/js. `@`: the key is not echoed.
+INSPECTOR := tools/inspector
+URL ?= http://127.0.0.1:$(PORT)/mcp
+METHOD ?= tools/list
+
+$(INSPECTOR)/node_modules/.installed: $(INSPECTOR)/package.json $(INSPECTOR)/package-lock.json $(JS)/node_modules/.installed
+	@# `npm install` from the lock, not `npm ci`: vite (an Inspector dependency) names an optional
+	@# package the registry does not have, which npm leaves out of the lock and `npm ci` then refuses.
+	cd $(INSPECTOR) && PATH="$(abspath $(JS)/node_modules/.bin):$$PATH" npm install --no-save --no-audit --no-fund --loglevel=error
+	@touch $@
+
+inspector-deps: node $(INSPECTOR)/node_modules/.installed
+
+inspector: inspector-deps
+	@test -n "$(KEY)" || { echo 'usage: make inspector KEY=<key> [METHOD=tools/list] [ARGS="--tool-name echo --tool-arg text=hi"] [URL=$(URL)]' >&2; exit 2; }
+	@$(NODE) $(INSPECTOR)/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js --cli $(URL) \
+		--transport http --header "Authorization: Bearer $(KEY)" --method $(METHOD) $(ARGS)
+
 # The committed events carry this local-only development key (refused on Lambda).
 EVENTS_DEV_KEY := local-dev-key-for-events
 invoke: venv
 	MCP_DEV_API_KEY=$${MCP_DEV_API_KEY:-$(EVENTS_DEV_KEY)} $(PY) -m app.dev.invoke $(EVENT)
 
-test: venv node board-deps chromium sam-tools
+test: venv node board-deps inspector-deps chromium sam-tools
 	$(PY) -m pytest -q
 
 conformance: venv node
@@ -86,6 +107,6 @@ bench: venv sam-tools
 	$(MAKE) --no-print-directory bench-artifact
 
 clean:
-	rm -rf $(VENV) $(JS)/node_modules $(BOARD)/node_modules .pytest_cache .aws-sam .tools
+	rm -rf $(VENV) $(JS)/node_modules $(BOARD)/node_modules $(INSPECTOR)/node_modules .pytest_cache .aws-sam .tools
 
 include deploy/sam.mk

@@ -8,11 +8,22 @@ DNS-rebinding guard on (loopback Host names only).
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 
 from app.auth import dev_key_banner
 from app.main import build_product
 from app.transport.origin import LOOPBACK_HOSTS
+
+
+def inspector_hint(url: str, key: str | None) -> str:
+    """The Inspector command for this server, runnable as printed (`make inspector`, pinned, on Node 22)."""
+    credential = f" KEY={shlex.quote(key)}" if key else " KEY=<key>"
+    return (
+        "Connect a client (the MCP Inspector CLI, installed on first use):\n"
+        f"  make inspector{credential} URL={shlex.quote(url)}\n"
+        f"  make inspector{credential} URL={shlex.quote(url)} METHOD=tools/call ARGS='--tool-name echo --tool-arg text=hi'\n"
+    )
 
 
 def main() -> None:
@@ -26,12 +37,7 @@ def main() -> None:
     # The banner carries the development key: terminal only, never the logging system.
     print(f"\nMCP server: {url}\n", file=sys.stderr)
     print(dev_key_banner(product.auth, url), file=sys.stderr)
-    print(
-        "Connect a client:\n"
-        f"  npx @modelcontextprotocol/inspector --cli {url} --transport http "
-        "--header 'Authorization: Bearer <key above>' --method tools/list\n",
-        file=sys.stderr,
-    )
+    print(inspector_hint(url, product.auth.dev_api_key if product.auth.api_keys_enabled else None), file=sys.stderr)
     uvicorn.run(product.asgi_app(), host="127.0.0.1", port=port, log_level="info")
 
 
