@@ -287,6 +287,7 @@ ROUTES = {
     ("/mcp", "options"),
     ("/.well-known/oauth-protected-resource", "get"),
     ("/.well-known/oauth-protected-resource/mcp", "get"),
+    ("/health", "get"),
 }
 
 
