@@ -1,7 +1,33 @@
-"""Stateless MCP server for AWS Lambda: public factories and settings."""
+"""Stateless MCP server for AWS Lambda: public factories and settings.
 
-from app.transport.asgi import create_asgi_app
-from app.transport.config import Settings
-from app.transport.lambda_entry import create_lambda_handler
+    from app import create_asgi_app, create_lambda_handler, Settings
+
+Names resolve lazily (PEP 562), so importing a stdlib-only module of the
+package (`app.events`, `app.env`) does not import the MCP SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.transport.asgi import create_asgi_app
+    from app.transport.config import Settings
+    from app.transport.lambda_entry import create_lambda_handler
 
 __all__ = ["Settings", "create_asgi_app", "create_lambda_handler"]
+
+_WHERE = {
+    "Settings": "app.transport.config",
+    "create_asgi_app": "app.transport.asgi",
+    "create_lambda_handler": "app.transport.lambda_entry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'app' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

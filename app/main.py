@@ -3,39 +3,56 @@
 `handler.py` (Lambda) and `app.dev.local` (`make run`) both start here, so the
 deployed function and the local server are the same program with different
 configuration: secrets and the item table from SSM and DynamoDB on Lambda,
-a development key and an SQLite file locally. Observability (logs, metrics,
-traces) and the SnapStart hooks are attached here too, so nothing below knows
-about them.
+a development key and an SQLite file locally. Observability and the SnapStart
+hooks are attached here too, so nothing below knows about them.
+
+The Lambda handler, outermost first (`Product.lambda_build`):
+
+    ObservedHandler          Powertools logger context, EMF metrics, X-Ray, cold start  (app.observability)
+    └ Mangum                 Lambda event <-> one ASGI HTTP cycle, lifespan off   (app.transport.lambda_entry)
+      └ StripStage           /{stage} or the custom-domain base path -> root_path (app.transport.lambda_entry)
+        └ CORS               when other origins may call (MCP_ALLOWED_ORIGINS; loopback pages under make run)  (app.auth.protect)
+          └ AccessControl    credential -> Principal; 401 / 403 / 503             (app.auth.middleware)
+            └ Starlette      the MCP route, and the routes beside it              (app.transport.asgi)
+              └ McpEndpoint  HTTP checks in order, era routing, one reply         (app.transport.endpoint)
+                └ Server.middleware: RequestObserver -> UnknownToolGuard -> the handlers (app.server)
+
+`make run` (`Product.asgi_app`) serves the same stack from CORSMiddleware
+inwards under uvicorn. SnapStart priming adapts the app *below* AccessControl
+with the same `lambda_adapter`, so it needs no credential.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from mcp.server.mcpserver import MCPServer, RequestStateSecurity
+from mcp.server.mcpserver import MCPServer
 from starlette.types import ASGIApp
 
-from app.transport.asgi import create_asgi_app
-from app.transport.sdk import install_middleware, lowlevel_server
-from app.auth import AuthSettings, build_request_state_security, protect
-from app.auth.authn import build_authenticator, priming_credential
-from app.auth.challenge import Challenger
-from app.auth.ssm import make_ssm_provider
-from app.auth.tool_scopes import ScopeGuard
 from app import env as env_values
 from app import scopes
-from app.transport.config import Settings
-from app.errors import ConfigurationError
+from app.auth import AuthSettings, protect
+from app.auth.authn import Authenticator, build_authenticator
+from app.auth.challenge import Challenger
+from app.auth.request_state import Sealing, build_sealing
+from app.auth.ssm import make_ssm_provider
+from app.auth.tool_scopes import ScopeGuard
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
-from app.transport.lambda_entry import LambdaHandler, create_lambda_handler
 from app.observability import Observability, ObservabilitySettings, ObservedHandler
 from app.server import SERVER_NAME, build_server
-from app.snapstart import DynamoTable, SnapStartHooks, register, unprotected_handler
+from app.snapstart import DynamoTable, SnapStartHooks, register
+from app.tasks.config import TaskSettings
+from app.tasks.factory import TaskRuntime, build_task_runtime
+from app.snapstart.priming import priming_credential
+from app.transport.asgi import create_asgi_app
+from app.transport.config import Settings
+from app.transport.lambda_entry import lambda_adapter
+from app.transport.sdk import install_middleware, lowlevel_server
 
 logger = logging.getLogger(__name__)
 
@@ -66,22 +83,28 @@ class Product:
     auth: AuthSettings
     server: MCPServer[Any]
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
-    request_state: RequestStateSecurity | None = None
+    sealing: Sealing | None = None
     dynamodb: DynamoTable | None = None
+    #: Long-running tools (MCP Tasks): store, dispatcher, executor; the worker entry runs its tasks.
+    tasks: TaskRuntime | None = None
     #: Where the app's logs go (tests); default stdout on Lambda, stderr elsewhere.
     log_stream: IO[str] | None = field(default=None, repr=False, compare=False)
 
     def asgi_app(self) -> ASGIApp:
         """The protected ASGI app (`make run`): logs, no metrics or traces (no invocation to flush them)."""
         self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
-        return protect(create_asgi_app(self.server, self.settings), self.settings, self.auth)
+        return protect(self.mcp_app(), self.settings, self.auth)
+
+    def mcp_app(self) -> ASGIApp:
+        """The innermost layer: the Starlette app serving MCP (no access control)."""
+        return create_asgi_app(self.server, self.settings)
 
     def stdio_server(self) -> MCPServer[Any]:
         """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol), no metrics or traces."""
         self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
         return self.server
 
-    def lambda_handler(self) -> LambdaHandler:
+    def lambda_handler(self) -> ObservedHandler:
         """The protected, observed Lambda handler (`handler.handler`); registers the SnapStart hooks on Lambda."""
         build = self.lambda_build()
         if self.observability.on_lambda:
@@ -89,34 +112,34 @@ class Product:
         return build.handler
 
     def lambda_build(self) -> LambdaBuild:
-        """The handler and its SnapStart hooks, unregistered (tests call the hooks themselves)."""
+        """The wrapper stack of the module docstring, and its SnapStart hooks (unregistered: tests call them)."""
         observability = self._observe(self.observability)  # first: start-up lines are formatted like the rest
         authenticator = build_authenticator(self.auth, self.settings)
-        below_auth: list[ASGIApp] = []
-
-        def guard(app: ASGIApp) -> ASGIApp:
-            below_auth.append(app)
-            return protect(app, self.settings, self.auth, authenticator=authenticator)
-
-        raw = create_lambda_handler(self.server, self.settings, wrap=guard)
-        observed = observability.wrap(raw)
+        inner = self.mcp_app()
+        protected = protect(inner, self.settings, self.auth, authenticator=authenticator)
+        handler = observability.wrap(lambda_adapter(protected, self.settings))
 
         def primed() -> None:
-            observed.cold = True  # priming is not an invocation: the first real one is still the cold start
+            handler.cold = True  # priming is not an invocation: the first real one is still the cold start
 
         hooks = SnapStartHooks(
             settings=self.settings,
-            handler=observed,
-            unprotected=unprotected_handler(below_auth[0], self.settings),
-            secret_caches=_secret_caches(authenticator, self.request_state),
+            handler=handler,
+            unprotected=lambda_adapter(inner, self.settings),
+            secret_caches=self._secret_caches(authenticator),
             ssm_provider=self._ssm_provider(),
             dynamodb=self.dynamodb,
             tool_calls=PRIMING_TOOL_CALLS,
             unobserved=observability.unobserved,
-            credential=lambda: priming_credential(authenticator),
+            credential=lambda: priming_credential(authenticator.key_ring),
             after_priming=primed,
         )
-        return LambdaBuild(handler=observed, snapstart=hooks, observability=observability)
+        return LambdaBuild(handler=handler, snapstart=hooks, observability=observability)
+
+    def _secret_caches(self, authenticator: Authenticator) -> tuple[Any, ...]:
+        """Every cache holding a secret or signing key: API key ring, JWKS, requestState ring."""
+        sealing_ring = (self.sealing.ring,) if self.sealing is not None and self.sealing.ring is not None else ()
+        return (*authenticator.secret_caches, *sealing_ring)
 
     def _observe(self, settings: ObservabilitySettings, *, terminal: bool = False) -> Observability:
         core = lowlevel_server(self.server)
@@ -141,57 +164,15 @@ class Product:
         return None
 
 
-def _secret_caches(authenticator: Any, security: RequestStateSecurity | None) -> list[Any]:
-    """Every RefreshingCache holding a secret or a signing key: API key ring, JWKS, requestState ring."""
-    jwt_auth = getattr(authenticator, "jwt_auth", None)
-    candidates = (
-        getattr(authenticator, "key_ring", None),
-        getattr(jwt_auth, "jwks", None),
-        getattr(getattr(security, "codec", None), "ring", None),
-    )
-    return [cache for cache in candidates if cache is not None]
-
-
-def _sealing(
-    settings: Settings, auth: AuthSettings, lambda_env: bool
-) -> tuple[RequestStateSecurity | None, Callable[[], Sequence[bytes]] | None]:
-    """The requestState policy, and the cursor-key provider derived from the same secret.
-
-    On Lambda the key must come from SSM: every instance has to open what any
-    other sealed. Locally, configured keys or a process-local key will do.
-    """
-    security = build_request_state_security(auth)
-    if security is not None:
-        ring = security.codec.ring  # type: ignore[attr-defined]  # SSMRequestStateCodec's cached ring
-
-        derived: list[Any] = [None, ()]  # (ring it was derived from, keys): derive once per ring load
-
-        def cursor_keys() -> Sequence[bytes]:
-            current = ring.peek()
-            if current is None:
-                current = ring.get()
-            if derived[0] is not current:
-                derived[:] = [current, current.derive(CURSOR_KEY_LABEL)]
-            return derived[1]
-
-        return security, cursor_keys
-    if lambda_env:
-        raise ConfigurationError(
-            "MCP_REQUEST_STATE_KEY_PARAM is required on Lambda: every instance must seal and open "
-            "requestState (and item cursors) with the same key"
-        )
-    if settings.request_state_keys:
-        return RequestStateSecurity(keys=list(settings.request_state_keys), audience=SERVER_NAME), None
-    return None, None  # the SDK's process-local key: fine for one local process
-
-
 def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[str] | None = None) -> Product:
+    """Parse every setting once and build the server definition; the wrapper stack is built by `Product`."""
     env = os.environ if environ is None else environ
     lambda_env = env_values.on_lambda(env)
     settings = Settings.from_env(env)
     auth = AuthSettings.from_env(env)
     observability = ObservabilitySettings.from_env(env)
-    security, cursor_keys = _sealing(settings, auth, lambda_env)
+    sealing = build_sealing(auth, on_lambda=lambda_env, default_audience=SERVER_NAME)
+    cursor_keys = sealing.derived_keys(CURSOR_KEY_LABEL) if sealing is not None else None
     item_settings = ItemStoreSettings.from_env(env)
     dynamodb: DynamoTable | None = None
     if item_settings.backend == "dynamodb":
@@ -199,7 +180,18 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         dynamodb = DynamoTable(make_dynamodb_client(), item_settings.table_name)
     store = build_item_store(item_settings, dynamodb_client=dynamodb.client if dynamodb else None)
     items = build_item_service(item_settings, store=store, cursor_keys=cursor_keys)
-    server = build_server(request_state_security=security, item_service=items)
+    task_settings = TaskSettings.from_env(env)
+    tasks: TaskRuntime | None = None
+    if task_settings.runs_tasks:
+        tasks = build_task_runtime(
+            task_settings,
+            item_settings,
+            dynamodb_client=dynamodb.client if dynamodb else None,
+            authorize_tool=scopes.require_tool,  # a task's tool scopes apply to its tasks/* calls
+        )
+    else:
+        logger.warning("tasks are off: TASKS_WORKER_FUNCTION is not set (the template sets it)")
+    server = build_server(request_state_security=sealing.security if sealing else None, item_service=items, tasks=tasks)
     # Per-item scopes (app.scopes) were declared while the server was built: advertise and enforce them.
     auth = auth.with_declared_scopes(scopes.CATALOG.all_scopes())
     install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
@@ -208,7 +200,8 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         auth=auth,
         server=server,
         observability=observability,
-        request_state=security,
+        sealing=sealing,
         dynamodb=dynamodb,
+        tasks=tasks,
         log_stream=log_stream,
     )

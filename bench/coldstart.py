@@ -19,21 +19,6 @@ import time
 MARKER = "BENCH_RESULT "
 
 
-class _Context:
-    function_name = "mcp-bench"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:mcp-bench"
-    memory_limit_in_mb = 1024
-    aws_request_id = "8f5c3c9e-0000-4000-8000-000000000000"
-    log_group_name = "/aws/lambda/mcp-bench"
-    log_stream_name = "2026/01/01/[$LATEST]0123456789abcdef"
-    identity = None
-    client_context = None
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def _bytecode_census() -> dict:
     """Loaded source modules whose cached bytecode exists (loaded from it) vs not (compiled)."""
     import os
@@ -76,7 +61,9 @@ def main() -> None:
     import json
 
     spec = json.loads(raw)
-    context = _Context()
+    from app.events import FakeLambdaContext  # after the timed import: it must not count
+
+    context = FakeLambdaContext(30.0, function_name="mcp-bench")
     steps = []
     for name, event in spec["requests"]:
         t0 = time.perf_counter_ns()

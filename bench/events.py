@@ -10,91 +10,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-API_ID = "abc123defg"
-REGION = "us-east-1"
-HOST = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
-ACCEPT = "application/json, text/event-stream"
+from app.events import ACCEPT, HANDSHAKE_VERSION, HOST, MODERN_VERSION, FakeLambdaContext, http_api_event, modern_meta
 
-#: What a handshake-era client sends on every request after `initialize`.
-HANDSHAKE_VERSION = "2025-11-25"
-MODERN_VERSION = "2026-07-28"
-MODERN_META: dict[str, Any] = {
-    "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
-    "io.modelcontextprotocol/clientCapabilities": {},
-}
+MODERN_META: dict[str, Any] = modern_meta("mcp-bench")
 
-
-class FakeLambdaContext:
-    """Just enough of `awslambdaric`'s LambdaContext for Mangum and the project."""
-
-    function_name = "mcp-bench"
-    function_version = "$LATEST"
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:mcp-bench"
-    memory_limit_in_mb = 1024
-    aws_request_id = "8f5c3c9e-0000-4000-8000-000000000000"
-    log_group_name = "/aws/lambda/mcp-bench"
-    log_stream_name = "2026/01/01/[$LATEST]0123456789abcdef"
-    identity = None
-    client_context = None
-
-    def __init__(self, remaining_ms: int = 30_000) -> None:
-        self._remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self._remaining_ms
-
-
-def http_api_event(
-    body: bytes | str | Mapping[str, Any] | None,
-    headers: Mapping[str, str] | None = None,
-    *,
-    path: str = "/mcp",
-    method: str = "POST",
-) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event, `$default` stage."""
-    if isinstance(body, Mapping):
-        body = json.dumps(body, separators=(",", ":"))
-    raw = body.encode() if isinstance(body, str) else (body or b"")
-    hdrs = {
-        "accept": ACCEPT,
-        "content-type": "application/json",
-        "content-length": str(len(raw)),
-        "host": HOST,
-        "user-agent": "mcp-bench/1.0",
-        "x-amzn-trace-id": "Root=1-00000000-000000000000000000000000",
-        "x-forwarded-for": "203.0.113.10",
-        "x-forwarded-port": "443",
-        "x-forwarded-proto": "https",
-    }
-    for name, value in (headers or {}).items():
-        hdrs[name.lower()] = value
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": hdrs,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": API_ID,
-            "domainName": HOST,
-            "domainPrefix": API_ID,
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.10",
-                "userAgent": "mcp-bench/1.0",
-            },
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "01/Jan/2026:00:00:00 +0000",
-            "timeEpoch": 1767225600000,
-        },
-        "body": raw.decode(),
-        "isBase64Encoded": False,
-    }
+__all__ = ["ACCEPT", "HANDSHAKE_VERSION", "HOST", "MODERN_VERSION", "FakeLambdaContext", "http_api_event"]
 
 
 def rpc(method: str, params: Mapping[str, Any] | None = None, request_id: int | str = 1) -> dict[str, Any]:

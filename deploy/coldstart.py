@@ -40,17 +40,11 @@ t0 = time.perf_counter()
 import handler
 t1 = time.perf_counter()
 
-class Context:
-    function_name = "McpFunction"
-    aws_request_id = "coldstart"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:McpFunction:live"
-    memory_limit_in_mb = 1024
-    def get_remaining_time_in_millis(self):
-        return 25000
+from app.events import FakeLambdaContext  # after the timed import: the artifact's own fake context
 
 def invoke(path):
     with open(path, encoding="utf-8") as f:
-        response = handler.handler(json.load(f), Context())
+        response = handler.handler(json.load(f), FakeLambdaContext(25.0, function_name="McpFunction", request_id="coldstart"))
     return response["statusCode"]
 
 s_init = invoke(sys.argv[1])

@@ -39,33 +39,19 @@ CHILD = r"""
 import base64, json, sys, sysconfig, time, uuid
 from pathlib import Path
 
-class Context:
-    function_name = "McpFunction"
-    function_version = "1"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:McpFunction:live"
-    memory_limit_in_mb = 1024
-    log_group_name = "/aws/lambda/McpFunction"
-    log_stream_name = "smoke"
-
-    def __init__(self, timeout_s=25.0):
-        self.aws_request_id = str(uuid.uuid4())
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self):
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
 results_path, event_paths = Path(sys.argv[1]), sys.argv[2:]
 artifact = sys.path[0]
 started = time.perf_counter()
 import handler
 import_ms = (time.perf_counter() - started) * 1000
+from app.events import FakeLambdaContext  # the artifact's own: one fake context for every tool
 invocations = []
 for path in event_paths:
     event = json.loads(Path(path).read_text(encoding="utf-8"))
     for attempt in range(__INVOCATIONS__):
         t0 = time.perf_counter()
         try:
-            response = handler.handler(json.loads(json.dumps(event)), Context())
+            response = handler.handler(json.loads(json.dumps(event)), FakeLambdaContext(25.0, function_name="McpFunction"))
             error = None
         except BaseException as exc:  # reported, not raised: the other events still run
             response, error = None, f"{type(exc).__name__}: {exc}"

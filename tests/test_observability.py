@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
+from app.events import FakeLambdaContext
 from app.transport.sdk import lowlevel_server
 from app.main import LambdaBuild, Product, build_product
 from app.observability import ObservabilitySettings, RequestObserver, configure_logging, reset_logging
@@ -41,20 +42,11 @@ LAMBDA_LIKE = {
 }
 
 
-@dataclass
-class FakeContext:
+def FakeContext(aws_request_id: str = "req-1") -> FakeLambdaContext:  # noqa: N802 - reads like the class it stands for
     """Lambda's context object, as the runtime hands it over."""
-
-    aws_request_id: str = "req-1"
-    function_name: str = "mcp-fn"
-    function_version: str = "7"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:mcp-fn:live"
-    memory_limit_in_mb: int = 1024
-    log_group_name: str = "/aws/lambda/mcp-fn"
-    log_stream_name: str = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 20_000
+    context = FakeLambdaContext(20.0, function_name="mcp-fn", request_id=aws_request_id)
+    context.function_version = "7"
+    return context
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from app.events import FakeLambdaContext
 from app.main import build_product
 from app.observability import ObservabilitySettings, reset_logging
 from app.observability.sanitize import SDK_ARGUMENT_TEMPLATES
@@ -33,13 +34,8 @@ ASKED_ID = "01a1fb000000notAnItemOfYours000000"
 SDK_SERVER_LOGGER = "mcp.server.mcpserver.server"
 
 
-@dataclass
-class FakeContext:
-    aws_request_id: str = "lambda-req-1"
-    function_name: str = "mcp-fn"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 20_000
+def FakeContext() -> FakeLambdaContext:  # noqa: N802 - reads like the class it stands for
+    return FakeLambdaContext(20.0, function_name="mcp-fn", request_id="lambda-req-1")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import snapshot_restore_py
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
+from app.events import FakeLambdaContext
 from app.auth.cache import RefreshingCache
 from app.auth.keyring import digest_hex, generate_key
 from app.auth.ssm import make_ssm_provider
@@ -38,16 +39,8 @@ SEALING_SECRET = "sealing-secret-" + "s" * 40
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 
-@dataclass
-class FakeContext:
-    aws_request_id: str = "req"
-    function_name: str = "McpFunction"
-    function_version: str = "1"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:McpFunction:live"
-    memory_limit_in_mb: int = 1024
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 20_000
+def FakeContext() -> FakeLambdaContext:  # noqa: N802 - reads like the class it stands for
+    return FakeLambdaContext(20.0, function_name="McpFunction", request_id="req")
 
 
 @dataclass

@@ -50,6 +50,13 @@ DEV_PRINCIPAL = Principal(id="local-dev-key", kind="local", name="local developm
 
 
 class Authenticator(Protocol):
+    #: Every cache holding a secret or signing key, handed to SnapStart.
+    @property
+    def secret_caches(self) -> tuple[RefreshingCache[Any], ...]: ...
+
+    #: The API key ring cache, when API keys come from a ring (SnapStart lends it a throwaway key).
+    key_ring: RefreshingCache[KeyRing] | None
+
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
         """The caller for this request, or raise an `app.errors.AuthError` / `SecretUnavailable`."""
         ...
@@ -168,6 +175,16 @@ class CredentialAuthenticator:
         self._issuer = issuer
         self._wall = wall_clock
 
+    @property
+    def secret_caches(self) -> tuple[RefreshingCache[Any], ...]:
+        """Every cache holding a secret or signing key (API key ring, JWKS): SnapStart forgets and refetches them."""
+        caches: list[RefreshingCache[Any]] = []
+        if self.key_ring is not None:
+            caches.append(self.key_ring)
+        if self.jwt_auth is not None:
+            caches.append(self.jwt_auth.jwks)
+        return tuple(caches)
+
     def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
         """The caller when an API key checks out against what is already cached, else None.
 
@@ -254,6 +271,10 @@ class CredentialAuthenticator:
 
 class NoAuthenticator:
     """MCP_AUTH_MODE=none (local development only): everyone is the local developer, with the dev scopes."""
+
+    #: No secret is cached.
+    secret_caches: tuple[RefreshingCache[Any], ...] = ()
+    key_ring: RefreshingCache[KeyRing] | None = None
 
     def __init__(self, scopes: tuple[str, ...] = ()) -> None:
         self._principal = replace(LOCAL_DEVELOPER, scopes=frozenset(scopes))

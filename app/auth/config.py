@@ -68,6 +68,7 @@ ENV_DOC: dict[str, str] = {
     "MCP_REQUEST_STATE_KEY_PARAM": "SSM SecureString name holding the requestState sealing keys.",
     "MCP_REQUEST_STATE_TTL_S": "Lifetime of a sealed requestState in seconds (default 600).",
     "MCP_REQUEST_STATE_AUDIENCE": "Audience sealed into requestState (default: the MCP server name).",
+    "MCP_REQUEST_STATE_KEYS": "Local only: comma-separated requestState sealing keys, newest first.",
 }
 
 _DEV_KEY_RE = re.compile(r"[A-Za-z0-9\-._~+/]{16,512}")
@@ -139,6 +140,9 @@ class AuthSettings:
     request_state_key_param: str | None = None
     request_state_ttl_s: float = 600.0
     request_state_audience: str | None = None
+    #: Local only: keys that seal `requestState`, newest first. Empty (and no
+    #: parameter) means a process-local key: fine on one process, refused on Lambda.
+    request_state_keys: tuple[bytes, ...] = field(default=(), repr=False)
 
     @property
     def api_keys_enabled(self) -> bool:
@@ -241,6 +245,7 @@ class AuthSettings:
             request_state_key_param=env_values.text(env, "MCP_REQUEST_STATE_KEY_PARAM"),
             request_state_ttl_s=env_values.positive_float(env, "MCP_REQUEST_STATE_TTL_S", 600.0),
             request_state_audience=env_values.text(env, "MCP_REQUEST_STATE_AUDIENCE"),
+            request_state_keys=tuple(k.encode() for k in env_values.csv(env, "MCP_REQUEST_STATE_KEYS")),
         )
         if settings.trust_api_gateway_authorizer and not settings.oauth_enabled:
             raise ConfigurationError("MCP_OAUTH_TRUST_API_GATEWAY_AUTHORIZER needs an oauth mode")

@@ -28,7 +28,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ from app.auth.cache import Clock, RefreshingCache
 from app.auth.config import AuthSettings
 from app.auth.keyring import parse_expiry
 from app.auth.ssm import SSMLoader, make_ssm_provider
-from app.errors import SecretUnavailable
+from app.errors import ConfigurationError, SecretUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -174,3 +174,55 @@ def build_request_state_security(
         ttl=auth.request_state_ttl_s,
         audience=auth.request_state_audience,
     )
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """How this process seals `requestState`: the SDK policy, and the SSM ring behind it.
+
+    Handed to the composition root as a typed value so SnapStart can forget and
+    refetch the ring, and other signers (item cursors) can derive their keys
+    from the same secret, without reaching into the codec.
+    """
+
+    security: RequestStateSecurity
+    #: The cached SSM ring; None for local static keys.
+    ring: RefreshingCache[SealingRing] | None = None
+
+    def derived_keys(self, label: bytes) -> Callable[[], Sequence[bytes]] | None:
+        """Keys derived from the ring under `label`, newest first; derived once per ring load."""
+        ring = self.ring
+        if ring is None:
+            return None
+        derived: list[Any] = [None, ()]  # (ring value it was derived from, keys)
+
+        def keys() -> Sequence[bytes]:
+            current = ring.peek()
+            if current is None:
+                current = ring.get()
+            if derived[0] is not current:
+                derived[:] = [current, current.derive(label)]
+            return derived[1]
+
+        return keys
+
+
+def build_sealing(auth: AuthSettings, *, on_lambda: bool, default_audience: str, **seams: Any) -> Sealing | None:
+    """The sealing policy: the SSM ring when configured; local static keys; else the SDK's process-local key (None).
+
+    On Lambda the ring must come from SSM: every instance has to open what any
+    other sealed, so anything else is refused at start-up.
+    """
+    security = build_request_state_security(auth, **seams)
+    if security is not None:
+        codec = security.codec
+        assert isinstance(codec, SSMRequestStateCodec)
+        return Sealing(security, codec.ring)
+    if on_lambda:
+        raise ConfigurationError(
+            "MCP_REQUEST_STATE_KEY_PARAM is required on Lambda: every instance must seal and open "
+            "requestState (and item cursors) with the same key"
+        )
+    if auth.request_state_keys:
+        return Sealing(RequestStateSecurity(keys=list(auth.request_state_keys), audience=auth.request_state_audience or default_audience))
+    return None

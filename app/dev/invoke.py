@@ -8,32 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-@dataclass
-class LocalContext:
-    """The parts of Lambda's context object the app reads, with a real deadline."""
-
-    timeout_s: float = 25.0
-    function_name: str = "mcp-lambda-local"
-    memory_limit_in_mb: int = 1024
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:mcp-lambda-local"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_s - (time.monotonic() - self._started)) * 1000))
+from app.events import FakeLambdaContext
 
 
 def invoke(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     from handler import handler  # imported here: building the server is the cold start being simulated
 
-    return handler(event, context or LocalContext())
+    return handler(event, context or FakeLambdaContext())
 
 
 def main(argv: list[str]) -> int:

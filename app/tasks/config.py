@@ -3,7 +3,7 @@
 Where tasks are stored follows the item store (`ItemStoreSettings`): the same
 SQLite file locally, the same DynamoDB table on Lambda (see `dynamo_store`).
 How runs are executed: a local worker pool, unless `TASKS_WORKER_FUNCTION`
-names the worker Lambda function (required on Lambda).
+names the worker Lambda function (on Lambda without it, no tasks are served).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app.errors import ConfigurationError
 
 #: Environment variables understood by `TaskSettings.from_env`, with their meaning.
 ENV_DOC: dict[str, str] = {
-    "TASKS_WORKER_FUNCTION": "Name or ARN of the task worker function (required on Lambda; the template sets it). "
+    "TASKS_WORKER_FUNCTION": "Name or ARN of the task worker function (the template sets it; on Lambda without it, no tasks are served). "
     "Unset locally: runs go to an in-process pool.",
     "TASKS_ROLE": "`worker` in the task worker function (the template sets it): it runs tasks and starts none.",
     "TASKS_TTL_S": "How long a task stays readable after creation, seconds (default 3600; DynamoDB TTL deletes it later).",
@@ -47,11 +47,17 @@ class TaskSettings:
     #: True in the worker function: it runs task events and never dispatches one.
     is_worker: bool = False
 
+    @property
+    def runs_tasks(self) -> bool:
+        """Whether this process can start or run tasks: on Lambda only with a worker function (or as the worker).
+
+        A task must outlive the request that created it, which on Lambda only
+        another invocation can do; without `TASKS_WORKER_FUNCTION` the API
+        function serves no tasks (task-optional tools run synchronously).
+        """
+        return not self.on_lambda or bool(self.worker_function) or self.is_worker
+
     def __post_init__(self) -> None:
-        if self.on_lambda and not self.worker_function and not self.is_worker:
-            raise ConfigurationError(
-                "TASKS_WORKER_FUNCTION is required on Lambda: a task must outlive the request that created it"
-            )
         if self.heartbeat_s * 2 > self.lease_s:
             raise ConfigurationError("TASKS_HEARTBEAT_S must be at most half of TASKS_LEASE_S (a late beat lapses)")
 

@@ -227,9 +227,15 @@ class Tasks(Extension):
 
     identifier = EXTENSION_ID
 
-    def __init__(self, service: TaskService, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, service: TaskService, dispatcher: Dispatcher, *, authorize_tool: Callable[[str], None] | None = None
+    ) -> None:
         self.service = service
         self.dispatcher = dispatcher
+        #: Raises a `Refusal` unless the caller may use the task's tool (per-tool scopes,
+        #: given by the composition root); called after the ownership read, so a foreign
+        #: task stays "not found".
+        self._authorize_tool = authorize_tool or (lambda _name: None)
         self._specs: dict[str, TaskSpec] = {}
 
     # --- declaring tools ----------------------------------------------------------------------
@@ -349,12 +355,18 @@ class Tasks(Extension):
             record = await anyio.to_thread.run_sync(self.service.get, principal_id, params.task_id)
         except DomainError as exc:
             raise _domain_error(exc) from None
+        self._authorize_tool(record.tool_name)
         return detailed_task(record)
 
     async def _cancel(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
         principal_id = self._gate(ctx, params.task_id)
+
+        def cancel() -> None:
+            self._authorize_tool(self.service.get(principal_id, params.task_id).tool_name)
+            self.service.cancel(principal_id, params.task_id)
+
         try:
-            await anyio.to_thread.run_sync(self.service.cancel, principal_id, params.task_id)
+            await anyio.to_thread.run_sync(cancel)
         except DomainError as exc:
             raise _domain_error(exc) from None
         return {}
@@ -363,6 +375,7 @@ class Tasks(Extension):
         principal_id = self._gate(ctx, params.task_id)
 
         def update() -> None:
+            self._authorize_tool(self.service.get(principal_id, params.task_id).tool_name)
             if self.service.update(principal_id, params.task_id, params.input_responses):
                 record = self.service.get(principal_id, params.task_id)
                 try:

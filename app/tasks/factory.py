@@ -10,6 +10,7 @@ needs the server):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,9 +61,10 @@ class TaskRuntime:
     dispatcher: Dispatcher
     extension: Tasks = field(init=False)
     executor: TaskExecutor | None = None
+    authorize_tool: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
-        self.extension = Tasks(self.service, self.dispatcher)
+        self.extension = Tasks(self.service, self.dispatcher, authorize_tool=self.authorize_tool)
 
     def attach(self, server: MCPServer[Any]) -> TaskExecutor:
         """Wire the runtime into the built server: the run middleware, and the executor for local runs."""
@@ -85,6 +87,7 @@ def build_task_runtime(
     dynamodb_client: BaseClient | None = None,
     store: TaskStore | None = None,
     lambda_client: BaseClient | None = None,
+    authorize_tool: Callable[[str], None] | None = None,
 ) -> TaskRuntime:
     service = TaskService(store or build_task_store(item_settings, dynamodb_client=dynamodb_client), timings(settings))
     dispatcher: Dispatcher
@@ -92,4 +95,4 @@ def build_task_runtime(
         dispatcher = LambdaInvoker(lambda_client or make_lambda_client(), settings.worker_function)
     else:
         dispatcher = LocalWorkerPool(settings.local_workers)
-    return TaskRuntime(settings=settings, service=service, dispatcher=dispatcher)
+    return TaskRuntime(settings=settings, service=service, dispatcher=dispatcher, authorize_tool=authorize_tool)

@@ -20,8 +20,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, EmbeddedResource, TextContent, TextResourceContents, ToolAnnotations
 from pydantic import Field
 
+from app import scopes
 from app.errors import DomainError
-from app.items.model import PAGE_LIMIT_MAX, format_timestamp
+from app.items.model import PAGE_LIMIT_MAX, READ_SCOPE, format_timestamp
 from app.items.service import ItemService
 from app.principal import current_principal
 from app.tasks.extension import Tasks
@@ -32,6 +33,8 @@ EXPORT_URI = "items://export.json"
 
 
 def register_items_export(server: MCPServer[Any], tasks: Tasks, service: Callable[[], ItemService]) -> None:
+    scopes.tool("items_export", READ_SCOPE)
+
     @tasks.tool(
         server,
         task_support="optional",

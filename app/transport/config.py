@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app import env as env_values
 from app.errors import ConfigurationError
@@ -27,7 +27,6 @@ ENV_DOC: dict[str, str] = {
     "MCP_DEADLINE_MARGIN_S": "Kept free before Lambda's own timeout to answer with an error (default 1.0).",
     "MCP_API_BASE_PATH": "Path prefix to strip before routing (custom-domain base path mapping).",
     "MCP_OTEL": "true keeps the SDK's OpenTelemetry span per request (off: no tracer is configured on Lambda).",
-    "MCP_REQUEST_STATE_KEYS": "Local only: comma-separated requestState sealing keys, newest first.",
 }
 
 
@@ -47,9 +46,6 @@ class Settings:
     #: Keep the SDK's per-request OpenTelemetry middleware. Off by default:
     #: with no tracer provider its spans are no-ops that cost ~15 µs a request.
     otel: bool = False
-    #: Keys that seal 2026-07-28 `requestState`, newest first. Empty means a
-    #: process-local key: fine on one process, wrong on Lambda (see README).
-    request_state_keys: tuple[bytes, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,5 +66,4 @@ class Settings:
             deadline_margin_s=env_values.positive_float(env, "MCP_DEADLINE_MARGIN_S", 1.0),
             api_base_path=base,
             otel=env_values.flag(env, "MCP_OTEL"),
-            request_state_keys=tuple(k.encode() for k in env_values.csv(env, "MCP_REQUEST_STATE_KEYS")),
         )

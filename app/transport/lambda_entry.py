@@ -57,6 +57,19 @@ class StripStage:
         await self.app(scope, receive, send)
 
 
+def lambda_adapter(app: ASGIApp, settings: Settings) -> LambdaHandler:
+    """Any ASGI app as a Lambda handler: stage/base-path stripping, then Mangum with the lifespan off.
+
+    The composition root puts its own layers (access control) around the app
+    first; SnapStart priming adapts the unprotected app the same way.
+    """
+    with warnings.catch_warnings():
+        # Mangum 0.22 calls asyncio.get_event_loop(), deprecated on 3.12+ outside a loop.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="mangum")
+        warnings.filterwarnings("ignore", message=".*no current event loop.*", category=DeprecationWarning)
+        return Mangum(StripStage(app, settings.api_base_path), lifespan="off")
+
+
 def create_lambda_handler(
     server: MCPServer[Any] | Server[Any],
     settings: Settings | None = None,
@@ -71,9 +84,4 @@ def create_lambda_handler(
     app: ASGIApp = create_asgi_app(server, settings)
     if wrap is not None:
         app = wrap(app)
-    app = StripStage(app, settings.api_base_path)
-    with warnings.catch_warnings():
-        # Mangum 0.22 calls asyncio.get_event_loop(), deprecated on 3.12+ outside a loop.
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="mangum")
-        warnings.filterwarnings("ignore", message=".*no current event loop.*", category=DeprecationWarning)
-        return Mangum(app, lifespan="off")
+    return lambda_adapter(app, settings)

@@ -139,3 +139,9 @@ def test_numbers_and_lists() -> None:
     assert settings.secret_ttl_s == 60 and settings.refresh_min_interval_s == 0
     assert settings.required_scopes == ("a", "b")
     assert settings.request_state_key_param == "/rs" and settings.request_state_ttl_s == 600
+
+
+def test_local_request_state_keys_are_parsed_and_stay_out_of_repr() -> None:
+    auth = AuthSettings.from_env({"MCP_REQUEST_STATE_KEYS": "secret-key-1,secret-key-2"})
+    assert auth.request_state_keys == (b"secret-key-1", b"secret-key-2")
+    assert "secret-key" not in repr(auth)

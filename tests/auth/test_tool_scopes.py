@@ -29,7 +29,7 @@ from tests.conftest import LiveServer, serve
 from .support import ISSUER, RESOURCE, ApiKey, JwksServer, SigningKeyPair, claims, new_key, ring_json, sign
 
 MODERN = "2026-07-28"
-READ_TOOLS = {"items_get", "items_search", "items_list"}
+READ_TOOLS = {"items_get", "items_search", "items_list", "items_export"}
 WRITE_TOOLS = {"items_add", "items_update", "items_delete"}
 DEMO_TOOLS = {"add", "echo"}
 PRM_URL = "http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp"

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from app import Settings, create_lambda_handler
-from app.dev.invoke import LocalContext
+from app.events import FakeLambdaContext
 
 
 def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def make_server(port: int, handler: Any) -> HTTPServer:
                 key = name.lower()
                 # API Gateway v2 joins repeated headers with commas.
                 headers[key] = f"{headers[key]},{value}" if key in headers else value
-            response = handler(to_event(self.command, self.path, headers, body), LocalContext())
+            response = handler(to_event(self.command, self.path, headers, body), FakeLambdaContext())
             payload = response.get("body") or ""
             data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
             self.send_response(response["statusCode"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app import Settings, create_lambda_handler
-from app.dev.invoke import LocalContext
+from app.events import FakeLambdaContext
 from app.server import build_server
 
 EVENTS = sorted(Path(__file__).resolve().parents[2].joinpath("events").glob("*.json"))
@@ -50,8 +50,8 @@ def test_every_required_event_exists() -> None:
 @pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
 def test_event_twice_gives_the_same_answer(handler: Any, path: Path) -> None:
     event = json.loads(path.read_text())
-    first = handler(copy.deepcopy(event), LocalContext())
-    second = handler(copy.deepcopy(event), LocalContext())
+    first = handler(copy.deepcopy(event), FakeLambdaContext())
+    second = handler(copy.deepcopy(event), FakeLambdaContext())
     kind = _kind(path)
     assert first["statusCode"] == second["statusCode"] == EXPECTED_STATUS.get(kind, 200)
     if kind != "items-add":  # the replayed add differs only in "created": false
@@ -96,7 +96,7 @@ CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "a
 
 
 def test_http_api_named_stage_prefix_is_stripped(handler: Any) -> None:
-    response = handler(_v2_event("/dev/mcp", CALL, stage="dev"), LocalContext())
+    response = handler(_v2_event("/dev/mcp", CALL, stage="dev"), FakeLambdaContext())
     assert response["statusCode"] == 200
     assert _body(response)["result"]["structuredContent"] == {"result": 3}
 
@@ -104,13 +104,13 @@ def test_http_api_named_stage_prefix_is_stripped(handler: Any) -> None:
 def test_rest_api_stage_in_path_is_stripped(handler: Any) -> None:
     event = json.loads(Path(EVENTS[0]).parent.joinpath("rest-v1-tools-call.json").read_text())
     event["path"] = "/Prod/mcp"
-    response = handler(event, LocalContext())
+    response = handler(event, FakeLambdaContext())
     assert response["statusCode"] == 200
 
 
 def test_custom_domain_base_path_is_stripped() -> None:
     handler = create_lambda_handler(build_server(), Settings(api_base_path="/tools"))
-    response = handler(_v2_event("/tools/mcp", CALL), LocalContext())
+    response = handler(_v2_event("/tools/mcp", CALL), FakeLambdaContext())
     assert _body(response)["result"]["structuredContent"] == {"result": 3}
 
 
@@ -120,7 +120,7 @@ def test_function_url_event(handler: Any) -> None:
     event["headers"]["host"] = "abcdefg.lambda-url.us-east-1.on.aws"
     event["routeKey"] = "$default"
     for _ in range(2):
-        response = handler(copy.deepcopy(event), LocalContext())
+        response = handler(copy.deepcopy(event), FakeLambdaContext())
         assert _body(response)["result"]["structuredContent"] == {"result": 3}
 
 
@@ -135,7 +135,7 @@ def test_alb_event(handler: Any) -> None:
         "isBase64Encoded": False,
     }
     for _ in range(2):
-        response = handler(copy.deepcopy(event), LocalContext())
+        response = handler(copy.deepcopy(event), FakeLambdaContext())
         assert response["statusCode"] == 200
         assert _body(response)["result"]["structuredContent"] == {"result": 3}
 
@@ -146,7 +146,7 @@ def test_base64_encoded_body(handler: Any) -> None:
     event = _v2_event("/mcp", CALL)
     event["body"] = base64.b64encode(json.dumps(CALL).encode()).decode()
     event["isBase64Encoded"] = True
-    assert _body(handler(event, LocalContext()))["result"]["structuredContent"] == {"result": 3}
+    assert _body(handler(event, FakeLambdaContext()))["result"]["structuredContent"] == {"result": 3}
 
 
 def test_deadline_follows_the_lambda_context() -> None:
@@ -163,7 +163,7 @@ def test_deadline_follows_the_lambda_context() -> None:
 
     handler = create_lambda_handler(server, Settings(deadline_margin_s=0.5))
     body = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "nap", "arguments": {"seconds": 5}}}
-    response = handler(_v2_event("/mcp", body), LocalContext(timeout_s=0.8))
+    response = handler(_v2_event("/mcp", body), FakeLambdaContext(timeout_s=0.8))
     error = _body(response)["error"]
     assert error["code"] == -32001
     assert error["data"]["timeoutSeconds"] <= 0.3
@@ -176,7 +176,7 @@ def test_events_without_a_valid_key_are_401_and_reach_no_tool(handler: Any, auth
     if authorization is not None:
         event["headers"]["authorization"] = authorization
     for _ in range(2):
-        response = handler(copy.deepcopy(event), LocalContext())
+        response = handler(copy.deepcopy(event), FakeLambdaContext())
         assert response["statusCode"] == 401
         assert "result" not in _body(response)
         assert response["headers"]["www-authenticate"].startswith("Bearer")
@@ -184,12 +184,12 @@ def test_events_without_a_valid_key_are_401_and_reach_no_tool(handler: Any, auth
 
 def test_items_tools_through_the_handler(handler: Any) -> None:
     add = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "items_add", "arguments": {"title": "Lambda note", "tags": ["lambda"], "idempotency_key": "evt-1"}}}
-    first = _body(handler(_v2_event("/mcp", add), LocalContext()))["result"]["structuredContent"]
-    again = _body(handler(_v2_event("/mcp", add), LocalContext()))["result"]["structuredContent"]
+    first = _body(handler(_v2_event("/mcp", add), FakeLambdaContext()))["result"]["structuredContent"]
+    again = _body(handler(_v2_event("/mcp", add), FakeLambdaContext()))["result"]["structuredContent"]
     assert first["created"] is True and again["created"] is False
     assert again["item"]["id"] == first["item"]["id"]
     get = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "items_get", "arguments": {"id": first["item"]["id"]}}}
-    got = _body(handler(_v2_event("/mcp", get), LocalContext()))["result"]["structuredContent"]
+    got = _body(handler(_v2_event("/mcp", get), FakeLambdaContext()))["result"]["structuredContent"]
     assert got["title"] == "Lambda note", got
 
 
@@ -200,7 +200,7 @@ def test_item_events_chain_add_get_update_delete(handler: Any) -> None:
         body = json.loads(event["body"])
         body["params"]["arguments"] = arguments
         event["body"] = json.dumps(body)
-        result = _body(handler(event, LocalContext()))["result"]
+        result = _body(handler(event, FakeLambdaContext()))["result"]
         assert result["isError"] is False, result
         return result["structuredContent"]
 
@@ -212,4 +212,4 @@ def test_item_events_chain_add_get_update_delete(handler: Any) -> None:
     body = json.loads(gone["body"])
     body["params"]["arguments"] = {"id": item["id"]}
     gone["body"] = json.dumps(body)
-    assert _body(handler(gone, LocalContext()))["result"]["isError"] is True
+    assert _body(handler(gone, FakeLambdaContext()))["result"]["isError"] is True

@@ -27,17 +27,20 @@ def test_values_are_parsed() -> None:
             "MCP_REQUEST_TIMEOUT_S": "2.5",
             "MCP_API_BASE_PATH": "v1/",
             "MCP_OTEL": "true",
-            "MCP_REQUEST_STATE_KEYS": "k1,k2",
         }
     )
     assert settings.path == "/tools/mcp" and settings.max_body_bytes == 1024
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert settings.api_base_path == "/v1" and settings.otel is True
-    assert settings.request_state_keys == (b"k1", b"k2")
 
 
-def test_request_state_keys_stay_out_of_repr() -> None:
-    assert "secret-key" not in repr(Settings.from_env({"MCP_REQUEST_STATE_KEYS": "secret-key"}))
+def test_transport_settings_carry_no_product_field() -> None:
+    from dataclasses import fields
+
+    assert {f.name for f in fields(Settings)} == {
+        "path", "max_body_bytes", "allowed_origins", "allowed_hosts", "request_timeout_s",
+        "deadline_margin_s", "api_base_path", "otel",
+    }
 
 
 @pytest.mark.parametrize(

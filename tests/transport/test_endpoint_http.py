@@ -18,16 +18,13 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 
 from app import Settings, create_asgi_app
+from app.events import modern_meta
 from app.server import build_server
 from tests.fixtures.everything import build as build_fixture
 
 MODERN = "2026-07-28"
 ACCEPT_BOTH = "application/json, text/event-stream"
-META = {
-    "io.modelcontextprotocol/protocolVersion": MODERN,
-    "io.modelcontextprotocol/clientCapabilities": {},
-    "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
-}
+META = modern_meta("t")
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 
 

@@ -18,6 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.inbound import validate_mcp_param_headers
 
 from app import Settings, create_asgi_app
+from app.events import modern_meta
 from app.transport import sdk
 
 MODERN = "2026-07-28"
@@ -36,10 +37,7 @@ def _server() -> MCPServer[Any]:
 def _discover(server: MCPServer[Any]) -> dict[str, Any]:
     """`server/discover` at 2026-07-28 through the real transport."""
     app = create_asgi_app(server, Settings())
-    meta = {
-        "io.modelcontextprotocol/protocolVersion": MODERN,
-        "io.modelcontextprotocol/clientCapabilities": {},
-    }
+    meta = modern_meta("seam")
 
     async def go() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:

@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 
 from app import Settings, create_lambda_handler
-from app.dev.invoke import LocalContext
+from app.events import FakeLambdaContext
 from app.server import build_server
 from tests.conftest import LiveServer
 
@@ -78,7 +78,7 @@ def test_mcp_slash_behind_a_rest_stage_is_served_not_redirected(handler: Any) ->
     event["requestContext"]["path"] = "/Prod/mcp/"
     event["body"] = json.dumps(CALL)
     for _ in range(2):  # cold, then warm
-        response = handler(copy.deepcopy(event), LocalContext())
+        response = handler(copy.deepcopy(event), FakeLambdaContext())
         _no_redirect(response)
         assert response["statusCode"] == 200
         assert json.loads(response["body"])["result"]["structuredContent"] == {"result": 5}
@@ -95,6 +95,6 @@ def test_mcp_slash_behind_an_http_api_stage_and_a_base_path_is_served(handler: A
     based = create_lambda_handler(build_server(), Settings(api_base_path="/tools"))
     for run, event in ((handler, v2("/dev/mcp/", "dev")), (based, v2("/tools/mcp/", "$default"))):
         for _ in range(2):
-            response = run(copy.deepcopy(event), LocalContext())
+            response = run(copy.deepcopy(event), FakeLambdaContext())
             _no_redirect(response)
             assert json.loads(response["body"])["result"]["structuredContent"] == {"result": 5}
