@@ -29,6 +29,14 @@ credential.
 
 from __future__ import annotations
 
+#: JSON-RPC error codes of this server's own refusals, declared here and nowhere else.
+#: Server-defined range (-32000..-32099), clear of every code the MCP SDK defines
+#: (-32000 connection closed, -32001 request timeout, -32020..-32022, -32042):
+#: a client must never mistake "not let in" for "timed out" or "connection closed".
+UNAUTHORIZED_CODE = -32050  #: 401: no or bad credentials
+FORBIDDEN_CODE = -32051  #: 403: known caller, missing scope (or another whole-request refusal)
+UNAVAILABLE_CODE = -32052  #: 503: credentials cannot be checked right now (secret store unreachable)
+
 
 class AppError(Exception):
     """Root of every error this project raises on purpose."""
@@ -51,8 +59,8 @@ class Refusal(AppError):
     """
 
     status = 400
-    #: JSON-RPC error code of the answer (server-defined range).
-    code = -32001
+    #: JSON-RPC error code of the answer (one of the codes declared at the top of this module).
+    code = FORBIDDEN_CODE
     prefix = "Refused"
 
     def __init__(self, reason: str) -> None:
@@ -74,6 +82,7 @@ class AuthError(Refusal):
     """The caller is not allowed in. `reason` is safe to show; it never names a secret."""
 
     status = 401
+    code = UNAUTHORIZED_CODE
     prefix = "Unauthorized"
 
 
@@ -83,6 +92,7 @@ class Unauthenticated(AuthError):
 
 class Forbidden(AuthError):
     status = 403
+    code = FORBIDDEN_CODE
     prefix = "Forbidden"
 
 

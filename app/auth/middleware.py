@@ -40,14 +40,12 @@ from app.transport.config import Settings
 from app.transport.origin import OriginPolicy
 from app.transport.routes import app_routes, needs_credentials
 from app.env import on_lambda
-from app.errors import AuthError, ConfigurationError, InvalidCredentials, SecretUnavailable
+from app.errors import UNAVAILABLE_CODE, AuthError, ConfigurationError, InvalidCredentials, SecretUnavailable
 from app.principal import Principal, bind_principal, unbind_principal
 
 logger = logging.getLogger(__name__)
 
-#: JSON-RPC error codes of transport-level refusals (server-defined range).
-AUTH_ERROR_CODE = -32001
-UNAVAILABLE_ERROR_CODE = -32000
+#: A bug in access control itself: the standard internal error (refusal codes live in app.errors).
 INTERNAL_ERROR_CODE = -32603
 
 CORS_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
@@ -157,7 +155,7 @@ class AccessControl:
             await _send_json(
                 send,
                 503,
-                _rpc_error(UNAVAILABLE_ERROR_CODE, "Service unavailable: credentials cannot be checked right now"),
+                _rpc_error(UNAVAILABLE_CODE, "Service unavailable: credentials cannot be checked right now"),
                 [(b"retry-after", self._retry_after)],
             )
             return
@@ -210,7 +208,7 @@ class AccessControl:
         # No path or header values: a client could have put a credential in either.
         logger.info("request refused", extra={"status": exc.status, "reason": exc.reason})
         challenge = self._challenger.header(scope, exc, presented=presented)
-        await _send_json(send, exc.status, _rpc_error(AUTH_ERROR_CODE, exc.message), [(b"www-authenticate", challenge)])
+        await _send_json(send, exc.status, _rpc_error(exc.code, exc.message), [(b"www-authenticate", challenge)])
 
     async def _serve_metadata(self, scope: Scope, send: Send) -> None:
         method = scope["method"]

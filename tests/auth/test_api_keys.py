@@ -9,6 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from botocore.config import Config
 
+from app.errors import FORBIDDEN_CODE, UNAVAILABLE_CODE
 from app.auth.authn import CredentialAuthenticator
 
 from .support import (
@@ -142,7 +143,7 @@ async def test_ssm_down_and_nothing_cached_answers_503_and_never_reaches_the_too
         assert response.status_code == 503
         assert response.headers["retry-after"] == "10"
         body = response.json()
-        assert body["jsonrpc"] == "2.0" and body["id"] is None and body["error"]["code"] == -32000
+        assert body["jsonrpc"] == "2.0" and body["id"] is None and body["error"]["code"] == UNAVAILABLE_CODE
         # While SSM is down, further requests fail fast without calling it again.
         for _ in range(10):
             assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))).status_code == 503
@@ -196,7 +197,7 @@ async def test_required_scopes_apply_to_keys(ssm: Ssm, clock: FakeClock) -> None
         response = await http.post("/mcp", json=MCP_BODY, headers=bearer(bare.key))
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == 'Bearer realm="mcp", error="insufficient_scope", scope="mcp:tools"'
-    assert response.json()["error"]["code"] == -32001
+    assert response.json()["error"]["code"] == FORBIDDEN_CODE
 
 
 async def test_local_file_ring_and_dev_key(tmp_path, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]

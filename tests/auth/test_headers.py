@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.errors import UNAUTHORIZED_CODE
 from app.auth.authn import MAX_CREDENTIAL_BYTES, parse_bearer
 from app.errors import InvalidCredentials, MissingCredentials
 
@@ -53,7 +54,7 @@ async def test_malformed_authorization_is_401(setup, case: str) -> None:  # type
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer ")
     body = response.json()
-    assert body["error"]["code"] == -32001 and body["id"] is None
+    assert body["error"]["code"] == UNAUTHORIZED_CODE and body["id"] is None
     assert key.secret not in response.text
     assert recorder.calls == []
 

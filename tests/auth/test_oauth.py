@@ -10,6 +10,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from app.errors import UNAVAILABLE_CODE
 from app.auth.jwks import parse_jwks
 
 from .support import (
@@ -187,7 +188,7 @@ async def test_unreachable_jwks_with_nothing_cached_is_503(rsa_key: SigningKeyPa
     response = await post(app, sign(rsa_key, claims()))
     assert response.status_code == 503
     assert response.headers["retry-after"] == "10"
-    assert response.json()["error"]["code"] == -32000
+    assert response.json()["error"]["code"] == UNAVAILABLE_CODE
     assert recorder.calls == []
 
 

@@ -21,6 +21,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from app.errors import FORBIDDEN_CODE
 from app import scopes
 from app.auth.tool_scopes import ScopeGuard
 from app.errors import InsufficientScope
@@ -179,7 +180,7 @@ def assert_challenge(response: httpx.Response, needed: str, *, metadata: str | N
     assert response.headers["www-authenticate"] == f'Bearer {where}, error="insufficient_scope", scope="{needed}"'
     error = response.json()
     assert error["id"] == request_id
-    assert error["error"]["code"] == -32001
+    assert error["error"]["code"] == FORBIDDEN_CODE
     assert needed in error["error"]["message"]
     assert error["error"]["data"] == {"requiredScopes": needed.split()}
 
@@ -267,7 +268,7 @@ def test_batch_with_a_refused_member_answers_the_others_and_carries_the_challeng
     assert response.status_code == 200
     answers = {m["id"]: m for m in response.json()}
     assert "result" in answers[1]
-    assert answers[2]["error"]["code"] == -32001
+    assert answers[2]["error"]["code"] == FORBIDDEN_CODE
     assert answers[2]["error"]["data"] == {"requiredScopes": ["items:write"]}
     assert 'error="insufficient_scope", scope="items:write"' in response.headers["www-authenticate"]
 
@@ -318,7 +319,7 @@ async def test_python_client_with_read_only_key_reads_and_is_refused_writes(
         assert json.loads(usage.contents[0].text)["principal"]["id"] == keys.reader.key_id
         with pytest.raises(MCPError) as refused:
             await client.call_tool("items_add", {"title": "not allowed"})
-    assert refused.value.error.code == -32001
+    assert refused.value.error.code == FORBIDDEN_CODE
     assert "items:write" in refused.value.error.message
 
 
@@ -332,7 +333,7 @@ def test_refusal_shows_the_missing_scope_in_the_access_log_never_the_key(
         rpc(live.url, keys.reader.key, "tools/call", {"name": "items_delete", "arguments": {"id": "x"}})
     lines = [r for r in caplog.records if r.name == "app.access" and getattr(r, "mcp_tool", None) == "items_delete"]
     assert lines and lines[-1].missing_scopes == "items:write"
-    assert lines[-1].error_code == -32001
+    assert lines[-1].error_code == FORBIDDEN_CODE
     assert all(keys.reader.secret not in str(r.__dict__) for r in caplog.records)
 
 
