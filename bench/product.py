@@ -34,7 +34,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -177,15 +177,25 @@ register(
     )
 )
 
-def list_probe(headers: Mapping[str, str], tools: int) -> Probe:
-    """tools/list at the handshake version; the answer must hold exactly `tools` tools."""
+#: What tools/list must show with every scope, and with items:read only.
+_READ_TOOLS = ("add", "echo", "items_get", "items_search", "items_list")
+_WRITE_TOOLS = ("items_add", "items_update", "items_delete")
+_ALL_TOOLS = _READ_TOOLS + _WRITE_TOOLS
+
+
+def list_probe(headers: Mapping[str, str], present: Sequence[str], absent: Sequence[str] = ()) -> Probe:
+    """tools/list at the handshake version; the answer must list every tool of `present` and none of `absent`.
+    (Names, not a count: other tools join the product over time, e.g. task-capable ones.)"""
 
     def check(response: Mapping[str, Any]) -> str | None:
         status, message, _ = events.response_message(response)
         listed = ((message or {}).get("result") or {}).get("tools")
         if status != 200 or not isinstance(listed, list):
             return f"HTTP {status}: {str(response.get('body'))[:300]}"
-        return None if len(listed) == tools else f"expected {tools} tools, got {len(listed)}"
+        names = {tool.get("name") for tool in listed}
+        missing = sorted(set(present) - names)
+        extra = sorted(names & set(absent))
+        return f"tools/list lacks {missing} or holds {extra}" if missing or extra else None
 
     return Probe(
         lambda: events.http_api_event(events.rpc("tools/list", {}, 4), {"mcp-protocol-version": events.HANDSHAKE_VERSION, **headers}),
@@ -220,7 +230,7 @@ register(
         module="app.main",
         description="the product, local config: build_product(dev key, SQLite).lambda_build().handler "
         "(auth + observability middleware, logging off; every tool registered)",
-        probes={**standard_probes(headers=AUTH, modern=False), "list": list_probe(AUTH, 8)},
+        probes={**standard_probes(headers=AUTH, modern=False), "list": list_probe(AUTH, _ALL_TOOLS)},
         warm=("call", "list"),
         cold=(),
         factory=lambda: product_build(_product_dir.local_env()).handler,
@@ -278,7 +288,7 @@ register(
                 events.check_tool_text("5"),
                 f"tools/call add @{events.HANDSHAKE_VERSION}",
             ),
-            "list": Probe(lambda: list_probe(_reader(), 5).event(), list_probe({}, 5).check, f"tools/list @{events.HANDSHAKE_VERSION} (filtered)"),
+            "list": Probe(lambda: list_probe(_reader(), _READ_TOOLS).event(), list_probe({}, _READ_TOOLS, _WRITE_TOOLS).check, f"tools/list @{events.HANDSHAKE_VERSION} (filtered)"),
         },
         warm=("call", "list"),
         cold=(),
