@@ -16,8 +16,8 @@ Layers, innermost first (each imports only the ones above it):
 
 Wiring (once per process):
 
-    settings = ItemStoreSettings.from_env()                  # + .with_cursor_keys(key) on Lambda
-    service = build_item_service(settings)
+    settings = ItemStoreSettings.from_env()
+    service = build_item_service(settings, cursor_keys=sealing.derived_keys(label))   # on Lambda: from the SSM ring
     complete_items = register_item_tools(server, lambda: service)
 
 DynamoDB table the SAM template must create: partition key `PK` (S), sort

@@ -1,11 +1,11 @@
 """Item store configuration, parsed once from the environment.
 
-Like `app.config.Settings`: a frozen value a test builds from a dict. The
-cursor signing key is a secret, so on Lambda it is not a setting: the app
-fetches it from SSM at start-up (the auth layer's secret loader) and injects
-the bytes with `settings.with_cursor_keys(...)`. `ITEMS_CURSOR_KEYS` exists
-for local runs only and is refused on Lambda, so the key never ends up in a
-template or a deployed environment.
+Like `app.transport.config.Settings`: a frozen value a test builds from a dict.
+The cursor signing key is a secret, so on Lambda it is not a setting: the
+composition root derives it from the requestState key ring in SSM and passes a
+key provider to `build_item_service(cursor_keys=...)` (`with_cursor_keys` sets
+static keys, for tests). `ITEMS_CURSOR_KEYS` exists for local runs only and is
+refused on Lambda, so the key never ends up in a template or a deployed environment.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ class ItemStoreSettings:
         raw_keys = tuple(part.strip() for part in env.get("ITEMS_CURSOR_KEYS", "").split(",") if part.strip())
         if raw_keys and on_lambda:
             raise ConfigurationError(
-                "ITEMS_CURSOR_KEYS is for local runs only; on Lambda load the key from SSM and pass it "
-                "with ItemStoreSettings.with_cursor_keys"
+                "ITEMS_CURSOR_KEYS is for local runs only; on Lambda cursor keys are derived from the "
+                "requestState key ring in SSM (MCP_REQUEST_STATE_KEY_PARAM)"
             )
         return cls(
             backend=backend,  # type: ignore[arg-type]  # checked in __post_init__

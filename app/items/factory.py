@@ -8,19 +8,18 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
-
-import boto3
-from botocore.client import BaseClient
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any
 
 from app.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
 from app.items.cursor import CursorCodec
-from app.items.dynamo_store import DynamoItemStore
 from app.items.port import ItemStore
 from app.items.service import ItemService
 from app.items.sqlite_store import SqliteItemStore
+
+if TYPE_CHECKING:  # boto3/botocore are imported when a DynamoDB client is built (~100+ ms of cold start)
+    from botocore.client import BaseClient
+    from botocore.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +27,8 @@ logger = logging.getLogger(__name__)
 def dynamodb_client_config() -> Config:
     """Retries with client-side rate limiting ("adaptive") that back off on
     throttling; short timeouts so a call fails inside API Gateway's 29 s."""
+    from botocore.config import Config
+
     return Config(
         retries={"mode": "adaptive", "max_attempts": 4},
         connect_timeout=2,
@@ -39,12 +40,16 @@ def make_dynamodb_client(**overrides: Any) -> BaseClient:
     """A DynamoDB client; region, credentials and endpoint come from the usual
     AWS chain (`AWS_REGION`, the Lambda role, `AWS_ENDPOINT_URL_DYNAMODB`).
     `overrides` are passed to `boto3.client` (tests point it at moto)."""
+    import boto3  # here, not at module level: an SQLite store never loads boto3
+
     return boto3.client("dynamodb", config=dynamodb_client_config(), **overrides)
 
 
 def build_item_store(settings: ItemStoreSettings, *, dynamodb_client: BaseClient | None = None) -> ItemStore:
     if settings.backend == "dynamodb":
         assert settings.table_name is not None  # ItemStoreSettings guarantees it
+        from app.items.dynamo_store import DynamoItemStore  # imports botocore
+
         return DynamoItemStore(dynamodb_client or make_dynamodb_client(), settings.table_name)
     return SqliteItemStore(settings.sqlite_path)
 
@@ -60,7 +65,7 @@ def build_cursor_codec(
         if settings.on_lambda:
             raise ConfigurationError(
                 "no cursor key: on Lambda every instance must sign cursors with the same key; "
-                "load it from SSM and pass it with ItemStoreSettings.with_cursor_keys"
+                "the composition root derives it from the requestState key ring in SSM (MCP_REQUEST_STATE_KEY_PARAM)"
             )
         # Local default: cursors stop working when the process restarts, which
         # only means "start the listing again".

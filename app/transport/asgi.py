@@ -114,5 +114,4 @@ def create_asgi_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     # No redirect anywhere: a 307 drops a stage prefix from Location and some clients cannot follow it.
     app.router.redirect_slashes = False
-    app.state.mcp_endpoint = endpoint
     return app

@@ -244,3 +244,19 @@ def test_a_refresh_that_ends_after_invalidate_leaves_nothing_behind(clock: FakeC
     assert not refresher.is_alive()
     assert cache.peek() is None
     assert cache.get() == "v2" and source.calls == 3  # fetched anew, nothing was kept
+
+
+# -- what the SnapStart hooks rely on ---------------------------------------------
+
+
+def test_invalidate_forgets_the_value_and_the_rate_limit() -> None:
+    loads: list[int] = []
+    now = [100.0]
+    cache: RefreshingCache[int] = RefreshingCache(
+        lambda: loads.append(1) or len(loads), label="test", ttl=300, min_interval=60, clock=lambda: now[0]
+    )
+    assert cache.get() == 1
+    assert cache.get(force=True) == 1  # a forced refresh this soon is rate-limited
+    cache.invalidate()
+    assert cache.peek() is None
+    assert cache.get() == 2 and len(loads) == 2  # fetched at once: TTL and rate limit forgotten
