@@ -44,7 +44,7 @@ from bench.cases import Case, Probe, register, standard_probes
 #: Local-only development key (AuthSettings refuses MCP_DEV_API_KEY on Lambda).
 DEV_KEY = "bench-local-dev-key-0001"
 AUTH = {"authorization": f"Bearer {DEV_KEY}"}
-#: Observability as on Lambda (tests/test_observability.py): metrics on, tracing off.
+#: Observability as on Lambda (tests/observability/): metrics on, tracing off.
 LAMBDA_LIKE = {
     "AWS_LAMBDA_FUNCTION_NAME": "mcp-bench",
     "AWS_LAMBDA_FUNCTION_VERSION": "1",

@@ -21,9 +21,14 @@ import pytest
 from app.main import build_product
 from app.observability import ObservabilitySettings, reset_logging
 from app.observability.logs import PlainFormatter
-from app.observability.sanitize import MAX_VALUE, SanitizingFilter, clean_text, clean_value
+from app.observability.sanitize import (
+    MAX_VALUE,
+    SanitizingFilter,
+    clean_text,
+    clean_value,
+)
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 DEV_KEY = "local-dev-key-for-events"
 LAMBDA_LIKE = {"AWS_LAMBDA_FUNCTION_NAME": "mcp-fn", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 #: What an attacker would put in a value: a line that looks like the server's own, in both formats.

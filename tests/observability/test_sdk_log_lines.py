@@ -15,7 +15,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from app.main import build_product
 from app.observability import ObservabilitySettings, reset_logging
 from app.observability.sanitize import SDK_ARGUMENT_TEMPLATES
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 DEV_KEY = "local-dev-key-for-events"
 LAMBDA_LIKE = {"AWS_LAMBDA_FUNCTION_NAME": "mcp-fn", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 #: The item id the committed items_get event asks for: the caller's data, absent from the store.
