@@ -19,9 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 logger = logging.getLogger(__name__)
 
 ALLOWED_ALGORITHMS = frozenset({"RS256", "ES256"})
@@ -48,6 +45,11 @@ def _expected_alg(jwk: Mapping[str, Any]) -> str | None:
 
 def parse_jwks(raw: bytes | str) -> dict[str, SigningKey]:
     """kid -> key for every usable signing key. Raises ValueError if not a JWKS."""
+    # Imported here, not at module level: PyJWT and cryptography cost ~50 ms of cold
+    # start, and only an OAuth configuration ever parses a JWKS.
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         data = json.loads(raw)
     except ValueError:

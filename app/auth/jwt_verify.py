@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from app.errors import InvalidCredentials
 from app.auth.jwks import ALLOWED_ALGORITHMS, SigningKey
 from app.principal import Principal
@@ -51,6 +49,8 @@ class JwtPolicy:
 
 def read_header(token: bytes) -> tuple[str, str]:
     """(alg, kid) from the unverified header, refusing anything not acceptable."""
+    import jwt  # lazily: PyJWT is only needed with OAuth configured (cold start without it)
+
     try:
         header = jwt.get_unverified_header(token)
     except (jwt.PyJWTError, ValueError, TypeError):
@@ -77,6 +77,8 @@ def _number(claims: Mapping[str, Any], name: str) -> float | None:
 
 def verify_token(token: bytes, alg: str, key: SigningKey, policy: JwtPolicy, now: float) -> dict[str, Any]:
     """Signature and claims; returns the claims. Raises InvalidCredentials."""
+    import jwt  # see read_header
+
     if key.alg != alg:
         raise InvalidCredentials("token algorithm not accepted")
     try:

@@ -15,9 +15,11 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.client import BaseClient
+if TYPE_CHECKING:  # botocore loads with the client, not with this module
+    from botocore.client import BaseClient
+
 
 logger = logging.getLogger(__name__)
 

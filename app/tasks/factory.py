@@ -12,18 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.client import BaseClient
-from botocore.config import Config
 from mcp.server.mcpserver import MCPServer
 
 from app.items.config import ItemStoreSettings
 from app.items.factory import make_dynamodb_client
 from app.tasks.config import TaskSettings
 from app.tasks.dispatch import Dispatcher, LambdaInvoker, LocalWorkerPool
-from app.tasks.dynamo_store import DynamoTaskStore
 from app.tasks.execution import ExecutorSettings, TaskExecutor, TaskRunMiddleware
 from app.tasks.extension import Tasks
 from app.tasks.port import TaskStore
@@ -31,9 +27,15 @@ from app.tasks.service import TaskService, TaskTimings
 from app.tasks.sqlite_store import SqliteTaskStore
 from app.transport.sdk import install_middleware, lowlevel_server
 
+if TYPE_CHECKING:  # boto3/botocore load only when a client is built (cold start of the SQLite config)
+    from botocore.client import BaseClient
+
 
 def make_lambda_client(**overrides: Any) -> BaseClient:
     """A Lambda client for the asynchronous invoke: short timeouts, a few retries (the API answers in time)."""
+    import boto3
+    from botocore.config import Config
+
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
     return boto3.client("lambda", config=config, **overrides)
 
@@ -41,6 +43,8 @@ def make_lambda_client(**overrides: Any) -> BaseClient:
 def build_task_store(item_settings: ItemStoreSettings, *, dynamodb_client: BaseClient | None = None) -> TaskStore:
     if item_settings.backend == "dynamodb":
         assert item_settings.table_name is not None  # ItemStoreSettings guarantees it
+        from app.tasks.dynamo_store import DynamoTaskStore  # imports botocore
+
         return DynamoTaskStore(dynamodb_client or make_dynamodb_client(), item_settings.table_name)
     return SqliteTaskStore(item_settings.sqlite_path)
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.transport.asgi import create_asgi_app
 from app.transport.config import Settings
+from app.transport.sdk import load_async_backend
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -63,6 +64,7 @@ def lambda_adapter(app: ASGIApp, settings: Settings) -> LambdaHandler:
     The composition root puts its own layers (access control) around the app
     first; SnapStart priming adapts the unprotected app the same way.
     """
+    load_async_backend()  # start-up work: otherwise the first request imports anyio's backend
     with warnings.catch_warnings():
         # Mangum 0.22 calls asyncio.get_event_loop(), deprecated on 3.12+ outside a loop.
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="mangum")

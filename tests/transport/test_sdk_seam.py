@@ -187,6 +187,23 @@ def test_8_starlette_request_body_comes_from_body_slot() -> None:
     )
 
 
+def test_9_anyio_asyncio_backend_is_the_module_start_up_preloads() -> None:
+    import sys
+
+    import anyio
+    from anyio._core._eventloop import get_async_backend
+
+    sdk.load_async_backend()
+    assert sdk.ANYIO_ASYNCIO_BACKEND in sys.modules
+
+    async def backend_module() -> str:
+        return get_async_backend().__module__
+
+    assert anyio.run(backend_module) == sdk.ANYIO_ASYNCIO_BACKEND, (
+        "anyio's asyncio backend moved: sdk.ANYIO_ASYNCIO_BACKEND must name the module its first call imports"
+    )
+
+
 def test_no_private_sdk_access_outside_the_seam() -> None:
     import re
     from pathlib import Path
