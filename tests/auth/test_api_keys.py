@@ -171,7 +171,7 @@ async def test_last_good_ring_survives_an_outage(ssm: Ssm, clock: FakeClock, cap
     key = new_key()
     ssm.put(PARAM, ring_json((key, {})))
     provider = FlakyProvider(ssm.provider)
-    app, _, _ = build_app(key_settings(), provider=provider, clock=clock)
+    app, _, authenticator = build_app(key_settings(), provider=provider, clock=clock)
     async with client(app) as http:
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))).status_code == 200
         provider.down = True
@@ -179,6 +179,8 @@ async def test_last_good_ring_survives_an_outage(ssm: Ssm, clock: FakeClock, cap
         with caplog.at_level(logging.WARNING, logger="app.auth"):
             for _ in range(10):
                 assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))).status_code == 200
+            # The refresh runs beside the requests (stale-while-revalidate): let it finish and log.
+            assert authenticator.key_ring.wait_for_refresh(5)
         assert any("keeping last good" in r.getMessage() for r in caplog.records)
         assert provider.calls == 2  # one failed refresh, then the retry interval holds
         # A broken ring value is also survived on the last good ring.
