@@ -33,6 +33,7 @@ TARGETS = (
     ("cached auth check adds <= 10 µs (key ring)", "auth_us_project-auth-ring", 10.0, "µs"),
     ("1st call after restore <= 3x warm (dev key)", "restore_ratio_restore", 3.0, "x"),
     ("1st call after restore <= 3x warm (SSM ring)", "restore_ratio_restore-ssm", 3.0, "x"),
+    ("task creation <= 2x a plain tools/call (SQLite)", "task_create_over_call", 2.0, "x"),
 )
 
 #: Warm cases whose cost over `project` (same tools/call) is reported, in µs.
@@ -141,6 +142,14 @@ def summarize(
             w("product-prod", "call", "p99_round_median_us"), w("floor", "call", "p99_round_median_us")
         ),
         "warm_prod_over_project": ratio(w("product-prod", "call", "median_us"), w("project", "call", "median_us")),
+        # MCP Tasks (bench.product, case tasks-sqlite): creation and a poll vs a plain tools/call, same store.
+        "task_create_over_call": ratio(
+            w("tasks-sqlite", "task_create", "median_us"), w("tasks-sqlite", "items_get", "median_us")
+        ),
+        "task_get_over_call": ratio(w("tasks-sqlite", "task_get", "median_us"), w("tasks-sqlite", "items_get", "median_us")),
+        "task_create_over_write": ratio(
+            w("tasks-sqlite", "task_create", "median_us"), w("tasks-sqlite", "items_add", "median_us")
+        ),
     }
     for name, entry in restore_res.items():
         ratios[f"restore_ratio_{name}"] = entry["ratio"]
@@ -164,6 +173,9 @@ def summarize(
         "warm_prod_over_sdk": paired_range(rounds("product-prod", "call"), rounds("sdk", "call")),
         "warm_prod_over_sdk_2026": paired_range(rounds("product-prod", "call_modern"), rounds("sdk", "call_modern")),
         "warm_prod_over_project": paired_range(rounds("product-prod", "call"), rounds("project", "call")),
+        "task_create_over_call": paired_range(rounds("tasks-sqlite", "task_create"), rounds("tasks-sqlite", "items_get")),
+        "task_get_over_call": paired_range(rounds("tasks-sqlite", "task_get"), rounds("tasks-sqlite", "items_get")),
+        "task_create_over_write": paired_range(rounds("tasks-sqlite", "task_create"), rounds("tasks-sqlite", "items_add")),
     }
     for name, entry in restore_res.items():
         ranges[f"restore_ratio_{name}"] = entry["ratio_range"]
@@ -298,6 +310,9 @@ def ratio_lines(
         "cold_project_over_sdk": "cold total   project / sdk   (bytecode)",
         "cold_nopyc_project_over_sdk": "cold total   project / sdk   (no bytecode)",
         "import_project_over_sdk": "import       project / sdk",
+        "task_create_over_call": "warm median  task creation / tools/call items_get (SQLite)",
+        "task_get_over_call": "warm median  tasks/get / tools/call items_get (SQLite)",
+        "task_create_over_write": "warm median  task creation / tools/call items_add (SQLite)",
     }
     #: Printed only when measured (they need cases a --cases selection may leave out).
     optional = {
