@@ -19,8 +19,7 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any, Protocol
@@ -31,10 +30,10 @@ from app.auth.cache import Clock, RefreshingCache
 from app.auth.config import AuthSettings
 from app.auth.jwks import JwksLoader, SigningKey
 from app.auth.jwt_verify import JwtPolicy, principal_from_claims, read_header, verify_token
-from app.auth.keyring import KEY_PREFIX_BYTES, KeyEntry, KeyRing, generate_key, key_id_of, parse_key_ring
+from app.auth.keyring import KEY_PREFIX_BYTES, KeyRing, key_id_of, parse_key_ring
 from app.auth.ssm import FileLoader, SSMLoader, make_ssm_provider
 from app.transport.config import Settings
-from app.errors import AuthError, InsufficientScope, InvalidCredentials, MissingCredentials
+from app.errors import InsufficientScope, InvalidCredentials, MissingCredentials
 from app.principal import LOCAL_DEVELOPER, Principal
 
 logger = logging.getLogger(__name__)
@@ -337,28 +336,3 @@ def build_authenticator(
         issuer=auth.oauth_issuer,
         wall_clock=wall_clock,
     )
-
-
-#: Who the SnapStart priming requests are; no such key exists outside `priming_credential`.
-PRIMING_PRINCIPAL = Principal(id="snapstart-priming", kind="api_key", name="SnapStart priming (throwaway key)")
-
-
-@contextmanager
-def priming_credential(authenticator: Authenticator) -> Iterator[str | None]:
-    """A throwaway API key that is valid inside the block only (SnapStart priming); None without API keys.
-
-    It lets priming run requests through the whole protected path, so the
-    first real request after a restore finds that code warm, without any
-    real credential in the process: the key is random, never stored, and its
-    one-entry ring is lent to the cache and forgotten on exit, before the snapshot.
-    """
-    ring_cache = getattr(authenticator, "key_ring", None)
-    if ring_cache is None:
-        yield None
-        return
-    key_id, key = generate_key()
-    entry = KeyEntry(
-        key_id=key_id, digest=hashlib.sha256(key.encode("ascii")).digest(), expires_at=None, principal=PRIMING_PRINCIPAL
-    )
-    with ring_cache.lend(KeyRing({key_id.encode("ascii"): entry})):
-        yield key

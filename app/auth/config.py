@@ -17,7 +17,6 @@ Mode resolution (`MCP_AUTH_MODE`, else inferred):
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import secrets

@@ -27,7 +27,7 @@ from app.auth.tool_scopes import ScopeGuard
 from app.errors import InsufficientScope
 from tests.conftest import LiveServer, serve
 
-from .support import ISSUER, RESOURCE, ApiKey, JwksServer, SigningKeyPair, claims, new_key, ring_json, sign
+from .support import ISSUER, RESOURCE, JwksServer, SigningKeyPair, claims, new_key, ring_json, sign
 
 MODERN = "2026-07-28"
 READ_TOOLS = {"items_get", "items_search", "items_list", "items_export"}
