@@ -63,7 +63,10 @@ const css = await build({
 // "</script" or "<!--" inside the script would end it early in an HTML parser.
 const js = bundle.outputFiles[0].text.trim().replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 const style = css.outputFiles[0].text.trim().replace(/<\/(style)/gi, "<\\/$1");
-const template = await readFile(join(here, "src", "board.html"), "utf8");
+// The markup is folded onto one line (a run of white space renders as one space; the page has
+// no <pre>, and its textarea starts empty): smaller, and the shipped page is not a second copy
+// of the source to keep in step by hand.
+const template = (await readFile(join(here, "src", "board.html"), "utf8")).replace(/\s*\n\s*/g, " ").trim() + "\n";
 const html = template.replace("/*INLINE_CSS*/", () => style).replace("/*INLINE_JS*/", () => js);
 if (html === template || html.includes("/*INLINE_")) throw new Error("board.html template lost its placeholders");
 
