@@ -12,18 +12,12 @@
 //    logs: [{level, logger, data}], loggingResultText}
 // Exits non-zero (with the reason on stderr) on any failure.
 import { Client, StreamableHTTPClientTransport, LOG_LEVEL_META_KEY } from '@modelcontextprotocol/client';
-import { parseArgs, tracingFetch } from './common.mjs';
+import { callToolOk, parseArgs, runClient, textOf, transportOptions, v2ClientOptions } from './common.mjs';
 
 const { url, mode, headers, trace } = parseArgs(process.argv.slice(2), ['auto', 'handshake']);
 
-const client = new Client(
-  { name: 'mcp-lambda-tests-ts-v2', version: '1.0.0' },
-  mode === 'auto' ? { versionNegotiation: { mode: 'auto' } } : {},
-);
-const transport = new StreamableHTTPClientTransport(new URL(url), {
-  requestInit: { headers },
-  ...(trace ? { fetch: tracingFetch } : {}),
-});
+const client = new Client({ name: 'mcp-lambda-tests-ts-v2', version: '1.0.0' }, v2ClientOptions(mode));
+const transport = new StreamableHTTPClientTransport(new URL(url), transportOptions({ headers, trace }));
 
 const logs = [];
 client.setNotificationHandler('notifications/message', (notification) => {
@@ -31,44 +25,32 @@ client.setNotificationHandler('notifications/message', (notification) => {
   logs.push({ level, logger: logger ?? null, data });
 });
 
-const text = (result) => result.content?.find((c) => c.type === 'text')?.text ?? null;
-
-try {
-  await client.connect(transport);
-  const modern = client.getProtocolEra() === 'modern';
-
+await runClient({ script: 'client-v2-notifications', mode, client, transport }, async () => {
   const progress = [];
-  const progressResult = await client.callTool(
+  const progressResult = await callToolOk(
+    client,
     { name: 'test_tool_with_progress', arguments: {} },
     { onprogress: ({ progress: value, total, message }) => progress.push({ progress: value, total, message }) },
   );
-  if (progressResult.isError) throw new Error(`test_tool_with_progress isError: ${JSON.stringify(progressResult)}`);
 
   let loggingResult;
-  if (modern) {
-    loggingResult = await client.callTool({
+  if (client.getProtocolEra() === 'modern') {
+    loggingResult = await callToolOk(client, {
       name: 'test_tool_with_logging',
       arguments: {},
       _meta: { [LOG_LEVEL_META_KEY]: 'debug' },
     });
   } else {
     await client.setLoggingLevel('debug');
-    loggingResult = await client.callTool({ name: 'test_tool_with_logging', arguments: {} });
+    loggingResult = await callToolOk(client, { name: 'test_tool_with_logging', arguments: {} });
   }
-  if (loggingResult.isError) throw new Error(`test_tool_with_logging isError: ${JSON.stringify(loggingResult)}`);
 
-  const out = {
+  return {
     negotiatedVersion: client.getNegotiatedProtocolVersion() ?? null,
     era: client.getProtocolEra() ?? null,
     progress,
-    progressResultText: text(progressResult),
+    progressResultText: textOf(progressResult),
     logs,
-    loggingResultText: text(loggingResult),
+    loggingResultText: textOf(loggingResult),
   };
-  process.stdout.write(JSON.stringify(out) + '\n');
-  await client.close();
-} catch (err) {
-  process.stderr.write(`client-v2-notifications (${mode}) failed: ${err?.stack ?? err}\n`);
-  await client.close().catch(() => {});
-  process.exit(1);
-}
+});

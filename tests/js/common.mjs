@@ -51,3 +51,69 @@ export async function tracingFetch(input, init) {
     .catch(() => {});
   return response;
 }
+
+/** Streamable HTTP transport options: the `--header` values on every request, the tracing fetch on `--trace`. */
+export function transportOptions({ headers, trace }) {
+  return { requestInit: { headers }, ...(trace ? { fetch: tracingFetch } : {}) };
+}
+
+/** v2 Client options for a mode: 'auto' probes server/discover (then speaks 2026-07-28); 'handshake' is the default. */
+export function v2ClientOptions(mode) {
+  return mode === 'auto' ? { versionNegotiation: { mode: 'auto' } } : {};
+}
+
+/** The text of a tool result's first text block, or null. */
+export const textOf = (result) => result.content?.find((c) => c.type === 'text')?.text ?? null;
+
+/** Call a tool and return its result; throw when the result is an error (isError). */
+export async function callToolOk(client, params, options) {
+  const result = await client.callTool(params, options);
+  if (result.isError) throw new Error(`${params.name} returned isError: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/**
+ * The session both SDK generations run against the product: list tools, call add and echo, then an unknown
+ * tool, which must throw the SDK's protocol error (`ProtocolErrorClass`: v1 McpError, v2 ProtocolError).
+ * Returns {tools, addResult, echoText, unknownToolErrorCode, unknownToolErrorMessage}.
+ */
+export async function toolSession(client, ProtocolErrorClass) {
+  const { tools } = await client.listTools();
+  const add = await callToolOk(client, { name: 'add', arguments: { a: 2, b: 3 } });
+  const echo = await callToolOk(client, { name: 'echo', arguments: { text: 'héllo ✓' } });
+
+  let unknownToolErrorCode = null;
+  let unknownToolErrorMessage = null;
+  try {
+    const result = await client.callTool({ name: 'no_such_tool', arguments: {} });
+    unknownToolErrorMessage = `no error thrown; result: ${JSON.stringify(result)}`;
+  } catch (err) {
+    if (!(err instanceof ProtocolErrorClass)) throw err;
+    unknownToolErrorCode = err.code;
+    unknownToolErrorMessage = err.message;
+  }
+  return {
+    tools: tools.map((t) => t.name),
+    addResult: add.structuredContent ?? textOf(add),
+    echoText: textOf(echo),
+    unknownToolErrorCode,
+    unknownToolErrorMessage,
+  };
+}
+
+/**
+ * Connect `client` over `transport`, run `body()` and print what it returns as ONE JSON line on stdout.
+ * On any failure: the reason on stderr (prefixed `<script> (<mode>) failed:`), the client closed, exit 1.
+ */
+export async function runClient({ script, mode, client, transport }, body) {
+  try {
+    await client.connect(transport);
+    const out = await body();
+    process.stdout.write(JSON.stringify(out) + '\n');
+    await client.close();
+  } catch (err) {
+    process.stderr.write(`${script} (${mode}) failed: ${err?.stack ?? err}\n`);
+    await client.close().catch(() => {});
+    process.exit(1);
+  }
+}
