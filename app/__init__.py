@@ -8,7 +8,9 @@ package (`app.events`, `app.env`) does not import the MCP SDK.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from app.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from app.transport.asgi import create_asgi_app
@@ -24,10 +26,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'app' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _WHERE)
