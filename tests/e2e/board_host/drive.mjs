@@ -54,6 +54,19 @@ try {
   const row = (id) => board.locator(`#list button[data-id="${id}"]`);
   const status = board.locator("#status");
   const meta = board.locator("#meta");
+  const field = (name) => board.locator(`#editor [name="${name}"]`);
+  // Open an item from the list and wait until the editor shows what the board read (version 1 in every plan).
+  const open = async (id) => {
+    await row(id).click();
+    await meta.filter({ hasText: "version 1" }).waitFor();
+  };
+  // Save the editor and wait for the status line to say `done`; returns the status line.
+  const save = async (done) => {
+    await board.locator("#save").click();
+    await status.filter({ hasText: done }).waitFor();
+    return status.textContent();
+  };
+
   await row(plan.edit.id).waitFor();
   report.listed = await board.locator("#list .title").allTextContents();
 
@@ -63,23 +76,19 @@ try {
   await board.locator('#tags button[data-tag=""]').click();
 
   // Open one and edit it: items_update with the version the board read, through the host.
-  await row(plan.edit.id).click();
-  await meta.filter({ hasText: "version 1" }).waitFor();
-  report.openedBody = await board.locator('#editor [name="body"]').inputValue();
-  await board.locator('#editor [name="body"]').fill(plan.edit.newBody);
-  await board.locator("#save").click();
-  await status.filter({ hasText: "Saved" }).waitFor();
-  report.savedStatus = await status.textContent();
+  await open(plan.edit.id);
+  report.openedBody = await field("body").inputValue();
+  await field("body").fill(plan.edit.newBody);
+  report.savedStatus = await save("Saved");
 
   // A conflicting edit: another agent writes (through the host) after the board read version 1.
-  await row(plan.conflict.id).click();
-  await meta.filter({ hasText: "version 1" }).waitFor();
+  await open(plan.conflict.id);
   const other = await page.evaluate(
     ([id, title]) => window.boardHost.callTool("items_update", { id, expected_version: 1, title }),
     [plan.conflict.id, plan.conflict.theirTitle],
   );
   report.otherAgentVersion = other.structuredContent?.version ?? null;
-  await board.locator('#editor [name="title"]').fill(plan.conflict.boardTitle);
+  await field("title").fill(plan.conflict.boardTitle);
   await board.locator("#save").click();
   await board.locator("#error:not([hidden])").waitFor();
   report.conflictMessage = await board.locator("#error").textContent();
@@ -87,16 +96,13 @@ try {
 
   // Add one.
   await board.locator("#new").click();
-  await board.locator('#editor [name="title"]').fill(plan.add.title);
-  await board.locator('#editor [name="body"]').fill(plan.add.body);
-  await board.locator('#editor [name="tags"]').fill(plan.add.tags);
-  await board.locator("#save").click();
-  await status.filter({ hasText: "Added" }).waitFor();
-  report.addedStatus = await status.textContent();
+  await field("title").fill(plan.add.title);
+  await field("body").fill(plan.add.body);
+  await field("tags").fill(plan.add.tags);
+  report.addedStatus = await save("Added");
 
   // Delete one, with the confirmation.
-  await row(plan.remove.id).click();
-  await meta.filter({ hasText: "version 1" }).waitFor();
+  await open(plan.remove.id);
   report.confirmShownBeforeDelete = await board.locator("#confirm").isVisible();
   await board.locator("#delete").click();
   await board.locator("#confirm:not([hidden])").waitFor();
