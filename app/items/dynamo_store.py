@@ -14,29 +14,24 @@ write is conditional; an item and its idempotency record are written in one
 transaction. `ClientError` codes are turned into outcomes or domain errors in
 `_classify` alone, by code, never by message text.
 
-Throttling that outlasts botocore's retries, and every transport failure
-(connection refused, closed or reset mid-response, connect or read timeout:
-botocore's `HTTPClientError` and `ConnectionError` families) become
-`StoreUnavailable`, which agents read as "busy; retry the same call". An
-outage is logged as one WARNING without a traceback, then at most one per
-`OUTAGE_LOG_INTERVAL_S` with the count in between, and one INFO when a call
-succeeds again: a thousand failing calls are not a thousand lines.
+Throttling that outlasts botocore's retries, and every transport failure,
+become `StoreUnavailable` ("busy; retry the same call"), and an outage is
+logged once, not per call: `app.dynamodb_errors`, shared with the task store.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
+from app import dynamodb_errors
+from app.dynamodb_errors import OUTAGE_LOG_INTERVAL_S, RETRYABLE_CODES
 from app.errors import StoreUnavailable
 from app.items.model import Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
@@ -46,24 +41,14 @@ logger = logging.getLogger(__name__)
 AttributeMap = Mapping[str, Mapping[str, Any]]
 ErrorKind = Literal["condition_failed", "transaction_cancelled", "retryable", "unexpected"]
 
-#: The whole ClientError vocabulary of this adapter, by code.
+#: The whole ClientError vocabulary of this adapter, by code (the retryable ones are shared).
 _ERROR_KINDS: dict[str, ErrorKind] = {
     "ConditionalCheckFailedException": "condition_failed",
     "TransactionCanceledException": "transaction_cancelled",
-    "ProvisionedThroughputExceededException": "retryable",
-    "ThrottlingException": "retryable",
-    "RequestLimitExceeded": "retryable",
-    "TransactionInProgressException": "retryable",
-    "InternalServerError": "retryable",
-    "ServiceUnavailable": "retryable",
+    **{code: "retryable" for code in RETRYABLE_CODES},
 }
 #: Why a transaction may be cancelled and worth another try (CancellationReasons codes).
 _CANCELLATION_RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-#: Transport failures: HTTPClientError (ConnectionClosedError, ReadTimeoutError, ResponseStreamingError)
-#: and ConnectionError (EndpointConnectionError, ConnectTimeoutError, SSLError, ProxyConnectionError).
-_NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError)
-#: While the store stays unavailable, at most one WARNING per this many seconds.
-OUTAGE_LOG_INTERVAL_S = 60.0
 _BUSY = "the item store is busy; retry the same call in a moment"
 #: Concurrent transactions on the same idempotency key cancel each other
 #: ("TransactionConflict"); the loser re-reads and, if needed, tries again.
@@ -95,46 +80,11 @@ def _classify(err: ClientError) -> ErrorKind:
     return _ERROR_KINDS.get(err.response.get("Error", {}).get("Code", ""), "unexpected")
 
 
-class OutageLog:
-    """Log an outage once, not once per failed call.
-
-    The first failure logs a WARNING; while failures go on, at most one more
-    per `interval` seconds, carrying how many were not logged. The first
-    success after a failure logs one INFO. A success costs one attribute read.
-    """
+class OutageLog(dynamodb_errors.OutageLog):
+    """`dynamodb_errors.OutageLog` writing under this module's logger (where the item store's lines come from)."""
 
     def __init__(self, interval: float = OUTAGE_LOG_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failing = False
-        self._next_warning = -math.inf
-        self._unlogged = 0
-
-    def failed(self, operation: str, code: str | None) -> None:
-        with self._lock:
-            now = self._clock()
-            self._failing = True
-            if now < self._next_warning:
-                self._unlogged += 1
-                return
-            unlogged, self._unlogged = self._unlogged, 0
-            self._next_warning = now + self._interval
-        logger.warning(
-            "dynamodb unavailable",
-            extra={"operation": operation, "error_code": code, "failures_not_logged": unlogged or None},
-        )
-
-    def succeeded(self) -> None:
-        if not self._failing:
-            return
-        with self._lock:
-            if not self._failing:
-                return
-            unlogged, self._unlogged = self._unlogged, 0
-            self._failing = False
-            self._next_warning = -math.inf  # the next outage is logged at once
-        logger.info("dynamodb available again", extra={"failures_not_logged": unlogged})
+        super().__init__(interval, clock, logger=logger)
 
 
 def _pk(principal_id: str) -> dict[str, str]:
@@ -191,24 +141,10 @@ class DynamoItemStore:
         self._table = table_name
         self._outages = outages or OutageLog()
 
-    def _unavailable(self, err: Exception, operation: str) -> StoreUnavailable:
-        code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else type(err).__name__
-        self._outages.failed(operation, code)
-        return StoreUnavailable(_BUSY)
-
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Run one API call; throttling and network trouble become `StoreUnavailable`
         (botocore has already retried them), everything else propagates."""
-        try:
-            response: dict[str, Any] = getattr(self._client, operation)(**kwargs)
-        except ClientError as err:
-            if _classify(err) == "retryable":
-                raise self._unavailable(err, operation) from err
-            raise
-        except _NETWORK_ERRORS as err:
-            raise self._unavailable(err, operation) from err
-        self._outages.succeeded()
-        return response
+        return dynamodb_errors.call(self._client, operation, self._outages, _BUSY, **kwargs)
 
     def create(
         self, principal_id: str, item: Item, idempotency: IdempotencyRecord | None, now: datetime
@@ -245,7 +181,9 @@ class DynamoItemStore:
                     return existing
                 logger.info("idempotent add retried", extra={"attempt": attempt, "reasons": codes})
                 time.sleep(0.05 * attempt)
-        raise self._unavailable(RuntimeError("transaction kept being cancelled"), "transact_write_items")
+        # The transaction kept being cancelled: as busy as throttling.
+        self._outages.failed("transact_write_items", "RuntimeError")
+        raise StoreUnavailable(_BUSY)
 
     def _idempotency_put(self, principal_id: str, record: IdempotencyRecord, now: datetime) -> dict[str, Any]:
         return {

@@ -19,7 +19,9 @@ Every read is strongly consistent (`tasks/get` right after `CreateTaskResult`,
 on any instance, finds the task). Every write is conditional: creation on the
 key being absent, every transition on the version it was computed from.
 DynamoDB deletes a task some time after `expires_at` (TTL lags by up to days);
-the service treats an expired task as unknown before that.
+the service treats an expired task as unknown before that. Throttling and
+network failures become `StoreUnavailable` and an outage is logged once, as in
+the item store (`app.dynamodb_errors`).
 """
 
 from __future__ import annotations
@@ -29,26 +31,15 @@ import logging
 from typing import Any
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
-from app.errors import Conflict, StoreUnavailable
+from app import dynamodb_errors
+from app.dynamodb_errors import error_code
+from app.errors import Conflict
 from app.tasks.model import TaskRecord, from_document, to_document
 
 logger = logging.getLogger(__name__)
 
-#: ClientError codes meaning "busy, retry later" (botocore has already retried them).
-_RETRYABLE = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
-#: Transport failures: HTTPClientError (closed, reset, read timeout) and ConnectionError (endpoint, connect timeout, SSL).
-_NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError)
 _BUSY = "the task store is busy; retry the same call in a moment"
 TASK_PREFIX = "TASK#"
 
@@ -57,29 +48,19 @@ def _key(principal_id: str, task_id: str) -> dict[str, dict[str, str]]:
     return {"PK": {"S": f"P#{principal_id}"}, "SK": {"S": f"{TASK_PREFIX}{task_id}"}}
 
 
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
 class DynamoTaskStore:
     """`TaskStore` on the item table. Give it a client built once per process."""
 
-    def __init__(self, client: BaseClient, table_name: str) -> None:
+    def __init__(
+        self, client: BaseClient, table_name: str, *, outages: dynamodb_errors.OutageLog | None = None
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._outages = outages or dynamodb_errors.OutageLog(logger=logger)
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response: dict[str, Any] = getattr(self._client, operation)(TableName=self._table, **kwargs)
-        except ClientError as err:
-            if _code(err) in _RETRYABLE:
-                logger.warning("dynamodb unavailable", extra={"operation": operation, "error_code": _code(err)})
-                raise StoreUnavailable(_BUSY) from err
-            raise
-        except _NETWORK_ERRORS as err:
-            logger.warning("dynamodb unreachable", extra={"operation": operation, "error_code": type(err).__name__})
-            raise StoreUnavailable(_BUSY) from err
-        return response
+        """Throttling and network trouble become `StoreUnavailable` (`app.dynamodb_errors`); the rest propagates."""
+        return dynamodb_errors.call(self._client, operation, self._outages, _BUSY, TableName=self._table, **kwargs)
 
     def _attributes(self, record: TaskRecord) -> dict[str, Any]:
         return {
@@ -94,7 +75,7 @@ class DynamoTaskStore:
         try:
             self._call("put_item", Item=self._attributes(record), ConditionExpression="attribute_not_exists(PK)")
         except ClientError as err:
-            if _code(err) != "ConditionalCheckFailedException":
+            if error_code(err) != "ConditionalCheckFailedException":
                 raise
             raise Conflict("a task with this id already exists") from None
 
@@ -112,7 +93,7 @@ class DynamoTaskStore:
                 ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
             )
         except ClientError as err:
-            if _code(err) != "ConditionalCheckFailedException":
+            if error_code(err) != "ConditionalCheckFailedException":
                 raise
             return False
         return True
