@@ -96,7 +96,9 @@ invoke: venv
 	MCP_DEV_API_KEY=$${MCP_DEV_API_KEY:-$(EVENTS_DEV_KEY)} $(PY) -m app.dev.invoke $(EVENT)
 
 test: venv node board-deps inspector-deps chromium sam-tools
-	$(PY) -m pytest -q
+	@# The suite runs `make stdio` and `make inspector` as a user would, from a shell: without
+	@# this make's recursion variables, which would add "Entering directory" lines to stdout.
+	env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS $(PY) -m pytest -q
 
 conformance: venv node
 	$(PY) -m tests.conformance.run
