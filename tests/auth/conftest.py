@@ -17,11 +17,6 @@ from app.auth.ssm import make_ssm_provider
 from .support import REGION, FakeClock, JwksServer, SigningKeyPair, Ssm
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Powertools caches globally (and its cache key ignores `decrypt`): every case starts empty.

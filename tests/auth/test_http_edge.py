@@ -21,6 +21,7 @@ from app.auth import protect
 from app.main import Product, build_product
 from app.transport.origin import LOOPBACK_HOSTS, OriginPolicy
 from tests.conftest import LiveServer, serve
+from tests.conftest import local_environ as make_run_environ
 
 from .support import ISSUER, RESOURCE, JwksServer
 
@@ -40,14 +41,8 @@ WELL_KNOWN = (
 
 
 def local_environ(tmp: Path, **extra: str) -> dict[str, str]:
-    """What `make run` (app.dev.local) configures: loopback Host names, a development key, SQLite."""
-    return {
-        "MCP_ALLOWED_HOSTS": ",".join(sorted(LOOPBACK_HOSTS)),
-        "MCP_DEV_API_KEY": KEY,
-        "ITEMS_SQLITE_PATH": str(tmp / "items.sqlite3"),
-        "MCP_MAX_BODY_BYTES": "2048",
-        **extra,
-    }
+    """What `make run` configures (this file's key), with a small body limit the tests can reach."""
+    return make_run_environ(tmp, KEY, MCP_MAX_BODY_BYTES="2048", **extra)
 
 
 @pytest.fixture(scope="module")

@@ -99,11 +99,6 @@ def live_keys_only(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iter
         yield server
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def token(rsa_key: SigningKeyPair, sub: str, **claim: Any) -> str:
     return sign(rsa_key, claims(sub=sub, **claim))
 

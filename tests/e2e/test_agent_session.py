@@ -3,34 +3,15 @@ the MCP Python SDK client with an API key, adding and finding items in both eras
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from tests.conftest import LiveServer, serve
+from tests.conftest import DEV_KEY, LiveServer
 
 pytestmark = pytest.mark.anyio
-KEY = "agent-session-test-key-0001"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from app.main import build_product
-
-    items = Path(tmp_path_factory.mktemp("items")) / "items.sqlite3"
-    environ = {"MCP_DEV_API_KEY": KEY, "ITEMS_SQLITE_PATH": str(items), "MCP_ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    with serve(build_product(environ).asgi_app()) as live:
-        yield live
 
 
 def _client(url: str, key: str, mode: str) -> Client:
@@ -39,8 +20,8 @@ def _client(url: str, key: str, mode: str) -> Client:
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"], ids=["handshake-era", "2026-07-28"])
-async def test_agent_adds_finds_updates_items(local_server: LiveServer, mode: str) -> None:
-    async with _client(local_server.url, KEY, mode) as client:
+async def test_agent_adds_finds_updates_items(local_product: LiveServer, mode: str) -> None:
+    async with _client(local_product.url, DEV_KEY, mode) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert {"items_add", "items_get", "items_search", "items_list", "items_update", "items_delete"} <= set(tools)
         assert tools["items_get"].annotations.read_only_hint is True
@@ -59,8 +40,8 @@ async def test_agent_adds_finds_updates_items(local_server: LiveServer, mode: st
         assert stale.is_error is True and "version 2" in stale.content[0].text
 
 
-async def test_wrong_key_is_refused(local_server: LiveServer) -> None:
+async def test_wrong_key_is_refused(local_product: LiveServer) -> None:
     with pytest.raises(Exception) as raised:
-        async with _client(local_server.url, "not-the-key-not-the-key", "legacy") as client:
+        async with _client(local_product.url, "not-the-key-not-the-key", "legacy") as client:
             await client.list_tools()
     assert "401" in repr(raised.value) or isinstance(raised.value, (MCPError, ExceptionGroup, httpx2.HTTPStatusError))

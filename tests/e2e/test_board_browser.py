@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from tests.conftest import LiveServer, serve
-from tests.views.conftest import KEY, client
+from tests.conftest import DEV_KEY, LiveServer, serve
+from tests.views.conftest import client
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST_SRC = Path(__file__).resolve().parent / "board_host"
@@ -57,7 +57,7 @@ def host_app(static: Path, upstream: str) -> Starlette:
 
     async def mcp(request: Request) -> Response:
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED or k.startswith("mcp-")}
-        headers["authorization"] = f"Bearer {KEY}"
+        headers["authorization"] = f"Bearer {DEV_KEY}"
         answer = await http.request(request.method, upstream, content=await request.body(), headers=headers)
         back = {k: v for k, v in answer.headers.items() if k.lower() in RETURNED or k.lower().startswith("mcp-")}
         return Response(answer.content, status_code=answer.status_code, headers=back)
@@ -76,24 +76,14 @@ def host_app(static: Path, upstream: str) -> Starlette:
 
 
 @pytest.fixture(scope="module")
-def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from app.main import build_product
-
-    items = Path(tmp_path_factory.mktemp("items")) / "items.sqlite3"
-    environ = {"MCP_DEV_API_KEY": KEY, "ITEMS_SQLITE_PATH": str(items), "MCP_ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    with serve(build_product(environ).asgi_app()) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def host(local_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def host(local_product: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require_tools()
     static = tmp_path_factory.mktemp("host")
     bundled = subprocess.run(
         [str(NODE), str(HOST_SRC / "bundle.mjs"), str(static)], capture_output=True, text=True, timeout=120, check=False
     )
     assert bundled.returncode == 0, bundled.stderr
-    with serve(host_app(static, local_server.url)) as live:
+    with serve(host_app(static, local_product.url)) as live:
         yield live.url.removesuffix("/mcp")
 
 
@@ -108,9 +98,9 @@ def call(url: str, name: str, args: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize("era", ["handshake", "modern"])
 def test_board_lists_edits_conflicts_adds_and_deletes_in_chromium(
-    local_server: LiveServer, host: str, era: str, tmp_path: Path
+    local_product: LiveServer, host: str, era: str, tmp_path: Path
 ) -> None:
-    url = local_server.url
+    url = local_product.url
     made = {
         name: call(url, "items_add", {"title": f"{name} ({era})", "body": f"{name} body", "tags": tags}).structured_content[
             "item"

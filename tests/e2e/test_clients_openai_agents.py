@@ -9,42 +9,18 @@ Agents SDK could not follow).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from agents.mcp import MCPServerStreamableHttp
 
-from tests.conftest import LiveServer, serve
-
-KEY = "openai-agents-test-key-0001"
+from tests.conftest import DEV_KEY, LiveServer
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def local_product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The protected product as `make run` serves it: development key, SQLite, loopback."""
-    from app.main import build_product
-
-    items = Path(tmp_path_factory.mktemp("agents")) / "items.sqlite3"
-    environ = {"MCP_DEV_API_KEY": KEY, "ITEMS_SQLITE_PATH": str(items), "MCP_ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    product = build_product(environ)
-    from app.auth import protect
-    from app.transport.asgi import create_asgi_app
-
-    with serve(protect(create_asgi_app(product.server, product.settings), product.settings, product.auth)) as live:
-        yield live
-
-
 @pytest.mark.parametrize("suffix", ["", "/"], ids=["/mcp", "/mcp/"])
 async def test_openai_agents_client_lists_and_calls_tools(local_product: LiveServer, suffix: str) -> None:
-    params = {"url": local_product.url + suffix, "headers": {"Authorization": f"Bearer {KEY}"}, "timeout": 30}
+    params = {"url": local_product.url + suffix, "headers": {"Authorization": f"Bearer {DEV_KEY}"}, "timeout": 30}
     async with MCPServerStreamableHttp(params=params, name="mcp-lambda", cache_tools_list=False) as server:
         tools = {tool.name for tool in await server.list_tools()}
         assert {"echo", "add", "items_add", "items_get"} <= tools

@@ -11,11 +11,6 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.parametrize("mode", ["legacy", "auto"], ids=["handshake-era", "2026-07-28"])
 async def test_python_client_lists_and_calls_tools(product_server: LiveServer, mode: str) -> None:
     async with Client(product_server.url, mode=mode) as client:

@@ -24,11 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def spawn(tmp_path: Path, items: Path) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,

@@ -57,11 +57,6 @@ class TaskRouting(httpx2.Auth):
         yield request
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
     """The product with a reader key whose store holds ITEMS items, heartbeats frequent enough to see progress."""

@@ -25,9 +25,7 @@ from typing import Any
 
 import pytest
 
-from app.main import build_product
-from app.transport.origin import LOOPBACK_HOSTS
-from tests.conftest import LiveServer, serve
+from tests.conftest import LiveServer, local_environ, serve_local_product
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 NODE = JS_DIR / "node_modules" / ".bin" / "node"
@@ -54,12 +52,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     for tool in (NODE, MCP_REMOTE, INSPECTOR):
         if not tool.exists():
             pytest.fail(f"{tool} is missing: `make test` installs it (targets node and inspector-deps)")
-    environ = {
-        "MCP_ALLOWED_HOSTS": ",".join(sorted(LOOPBACK_HOSTS)),
-        "MCP_DEV_API_KEY": KEY,
-        "ITEMS_SQLITE_PATH": str(tmp_path_factory.mktemp("clients") / "items.sqlite3"),
-    }
-    with serve(build_product(environ).asgi_app()) as live:
+    with serve_local_product(local_environ(tmp_path_factory.mktemp("clients"), KEY)) as live:
         yield live
 
 

@@ -32,11 +32,6 @@ BUSY = "the item store is busy; retry the same call in a moment"
 STORE_LOGGER = "app.items.dynamo_store"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _client(endpoint: str) -> BaseClient:
     return boto3.client(
         "dynamodb",

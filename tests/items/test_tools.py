@@ -42,11 +42,6 @@ TOOLS = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def build_server(provider: Callable[[], ItemService], principal: Principal) -> MCPServer[Any]:
     """What the app does, with a stand-in for the auth layer."""
 

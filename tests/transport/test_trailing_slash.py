@@ -25,11 +25,6 @@ ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "appl
 CALL = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 2, "b": 3}}}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _no_redirect(response: httpx.Response | dict[str, Any]) -> None:
     status = response.status_code if isinstance(response, httpx.Response) else response["statusCode"]
     headers = response.headers if isinstance(response, httpx.Response) else {k.lower(): v for k, v in response.get("headers", {}).items()}

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from app.views import BOARD_URI
-from tests.conftest import LiveServer
-from tests.views.conftest import KEY
+from tests.conftest import DEV_KEY, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "tests" / "js" / "node_modules" / ".bin" / "node"
@@ -24,7 +23,7 @@ EXIT_NO_APP = 2  # the Inspector's exit code for "this tool has no app"
 def inspect(url: str, *args: str) -> tuple[int, list[dict[str, Any]]]:
     if not NODE.exists() or not INSPECTOR.exists():
         pytest.fail(f"the Inspector CLI is not installed ({INSPECTOR}); `make inspector-deps` installs it (make test does)")
-    cmd = [str(NODE), str(INSPECTOR), "--cli", url, "--transport", "http", "--header", f"Authorization: Bearer {KEY}", *args]
+    cmd = [str(NODE), str(INSPECTOR), "--cli", url, "--transport", "http", "--header", f"Authorization: Bearer {DEV_KEY}", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     assert lines, f"no report from {' '.join(cmd[2:4])}: {proc.stderr[-2000:]}"
@@ -42,15 +41,15 @@ BOARD_REPORT = {
 
 
 @pytest.mark.parametrize("advertise", [True, False], ids=["host-declares-apps", "plain-client"])
-def test_inspector_app_info_finds_the_board_its_csp_and_permissions(local_server: LiveServer, advertise: bool) -> None:
+def test_inspector_app_info_finds_the_board_its_csp_and_permissions(local_product: LiveServer, advertise: bool) -> None:
     flags = ["--advertise-apps"] if advertise else []
-    code, [report] = inspect(local_server.url, "--method", "tools/call", "--tool-name", "items_list", "--app-info", *flags)
+    code, [report] = inspect(local_product.url, "--method", "tools/call", "--tool-name", "items_list", "--app-info", *flags)
     assert code == 0
     assert report == {"toolName": "items_list", **BOARD_REPORT}
 
 
-def test_inspector_app_info_over_every_tool(local_server: LiveServer) -> None:
-    code, reports = inspect(local_server.url, "--method", "tools/list", "--app-info", "--advertise-apps")
+def test_inspector_app_info_over_every_tool(local_product: LiveServer) -> None:
+    code, reports = inspect(local_product.url, "--method", "tools/list", "--app-info", "--advertise-apps")
     assert code == 0
     by_tool = {r["toolName"]: r for r in reports}
     assert {name for name, r in by_tool.items() if r["hasApp"]} == {"items_list", "items_search", "items_get"}
@@ -58,7 +57,7 @@ def test_inspector_app_info_over_every_tool(local_server: LiveServer) -> None:
     assert by_tool["items_update"] == {"hasApp": False, "toolName": "items_update"}
 
 
-def test_inspector_says_a_tool_without_a_view_has_no_app(local_server: LiveServer) -> None:
-    code, [report] = inspect(local_server.url, "--method", "tools/call", "--tool-name", "items_delete", "--app-info")
+def test_inspector_says_a_tool_without_a_view_has_no_app(local_product: LiveServer) -> None:
+    code, [report] = inspect(local_product.url, "--method", "tools/call", "--tool-name", "items_delete", "--app-info")
     assert code == EXIT_NO_APP
     assert report == {"hasApp": False, "toolName": "items_delete"}

@@ -21,17 +21,17 @@ ERAS = pytest.mark.parametrize("mode", ["legacy", "auto"], ids=["handshake-era",
 BOARD_TOOLS = {"items_list", "items_search", "items_get"}
 
 
-async def test_server_discover_advertises_the_apps_extension(local_server: LiveServer) -> None:
-    async with client(local_server.url, "auto", apps=True) as session:
+async def test_server_discover_advertises_the_apps_extension(local_product: LiveServer) -> None:
+    async with client(local_product.url, "auto", apps=True) as session:
         assert session.protocol_version == "2026-07-28"
         assert (session.server_capabilities.extensions or {}).get(EXTENSION_ID) == {}  # no settings
 
 
-async def test_handshake_era_host_declares_apps_in_initialize_and_is_served(local_server: LiveServer) -> None:
+async def test_handshake_era_host_declares_apps_in_initialize_and_is_served(local_product: LiveServer) -> None:
     """The host declares the extension in `initialize`; the server's answer has no `extensions`
     field, because ServerCapabilities gained it only at 2026-07-28 and the SDK writes each
     revision's own schema. A handshake-era host renders the board from the tools' `_meta`."""
-    async with client(local_server.url, "legacy", apps=True) as session:
+    async with client(local_product.url, "legacy", apps=True) as session:
         assert session.protocol_version == "2025-11-25"
         assert session.server_capabilities.extensions is None
         tools = {t.name: t for t in (await session.list_tools()).tools}
@@ -40,8 +40,8 @@ async def test_handshake_era_host_declares_apps_in_initialize_and_is_served(loca
 
 
 @ERAS
-async def test_resources_list_shows_the_board_as_an_mcp_app(local_server: LiveServer, mode: str) -> None:
-    async with client(local_server.url, mode, apps=True) as session:
+async def test_resources_list_shows_the_board_as_an_mcp_app(local_product: LiveServer, mode: str) -> None:
+    async with client(local_product.url, mode, apps=True) as session:
         listed = {r.uri: r for r in (await session.list_resources()).resources}
     board = listed[BOARD_URI]
     assert board.mime_type == APP_MIME_TYPE == "text/html;profile=mcp-app"
@@ -49,8 +49,8 @@ async def test_resources_list_shows_the_board_as_an_mcp_app(local_server: LiveSe
 
 
 @ERAS
-async def test_listing_and_reading_tools_carry_the_board_uri(local_server: LiveServer, mode: str) -> None:
-    async with client(local_server.url, mode, apps=True) as session:
+async def test_listing_and_reading_tools_carry_the_board_uri(local_product: LiveServer, mode: str) -> None:
+    async with client(local_product.url, mode, apps=True) as session:
         tools = {t.name: t for t in (await session.list_tools()).tools}
     carrying = {name for name, tool in tools.items() if (tool.meta or {}).get("ui", {}).get("resourceUri") == BOARD_URI}
     assert carrying == BOARD_TOOLS
@@ -60,8 +60,8 @@ async def test_listing_and_reading_tools_carry_the_board_uri(local_server: LiveS
 
 
 @ERAS
-async def test_board_read_declares_an_empty_csp_and_no_permissions(local_server: LiveServer, mode: str) -> None:
-    async with client(local_server.url, mode, apps=True) as session:
+async def test_board_read_declares_an_empty_csp_and_no_permissions(local_product: LiveServer, mode: str) -> None:
+    async with client(local_product.url, mode, apps=True) as session:
         read = await session.read_resource(BOARD_URI)
     [content] = read.contents
     assert content.mime_type == APP_MIME_TYPE
@@ -72,8 +72,8 @@ async def test_board_read_declares_an_empty_csp_and_no_permissions(local_server:
     assert ui["prefersBorder"] is True
 
 
-async def test_board_read_carries_the_same_cache_hints_as_other_reads(local_server: LiveServer) -> None:
-    async with client(local_server.url, "auto", apps=True) as session:
+async def test_board_read_carries_the_same_cache_hints_as_other_reads(local_product: LiveServer) -> None:
+    async with client(local_product.url, "auto", apps=True) as session:
         board = await session.read_resource(BOARD_URI)
         usage = await session.read_resource("items://me/usage")
     hints = {"ttlMs", "cacheScope"}
@@ -89,8 +89,8 @@ def _comparable(result: Any) -> dict[str, Any]:
 
 
 @ERAS
-async def test_a_client_without_apps_gets_the_same_meaningful_result(local_server: LiveServer, mode: str) -> None:
-    async with client(local_server.url, mode, apps=True) as host, client(local_server.url, mode, apps=False) as plain:
+async def test_a_client_without_apps_gets_the_same_meaningful_result(local_product: LiveServer, mode: str) -> None:
+    async with client(local_product.url, mode, apps=True) as host, client(local_product.url, mode, apps=False) as plain:
         added = await plain.call_tool("items_add", {"title": f"Board text {mode}", "body": "seen as text", "tags": ["plain"]})
         item_id = added.structured_content["item"]["id"]
         for name, args in [("items_list", {}), ("items_search", {"tags": ["plain"]}), ("items_get", {"id": item_id})]:
@@ -103,9 +103,9 @@ async def test_a_client_without_apps_gets_the_same_meaningful_result(local_serve
 
 
 @ERAS
-async def test_an_edit_through_the_host_path_conflicts_with_a_stale_version(local_server: LiveServer, mode: str) -> None:
+async def test_an_edit_through_the_host_path_conflicts_with_a_stale_version(local_product: LiveServer, mode: str) -> None:
     """What the board does on Save: items_update with the version it read; a stale one gets the tool's message."""
-    async with client(local_server.url, mode, apps=True) as host:
+    async with client(local_product.url, mode, apps=True) as host:
         item = (await host.call_tool("items_add", {"title": f"Conflict {mode}"})).structured_content["item"]
         first = await host.call_tool("items_update", {"id": item["id"], "expected_version": 1, "body": "mine"})
         stale = await host.call_tool("items_update", {"id": item["id"], "expected_version": 1, "body": "theirs"})
