@@ -47,7 +47,9 @@ from app.observability import Observability, ObservabilitySettings, ObservedHand
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.tasks.config import TaskSettings
+from app.tasks.entry import worker_for
 from app.tasks.factory import TaskRuntime, build_task_runtime
+from app.tasks.worker import LambdaTaskWorker
 from app.snapstart.priming import priming_credential
 from app.transport.asgi import create_asgi_app
 from app.transport.config import Settings
@@ -103,6 +105,16 @@ class Product:
         """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol), no metrics or traces."""
         self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
         return self.server
+
+    def task_worker(self) -> LambdaTaskWorker:
+        """The task worker's handler (`worker.handler`): this product's server and logs, one task run per event.
+
+        Logs are formatted like the API function's (JSON with the correlation
+        fields on Lambda); metrics and traces stay with the API function, whose
+        invocations they describe.
+        """
+        self._observe(replace(self.observability, metrics=False, tracing=False))
+        return worker_for(self)
 
     def lambda_handler(self) -> ObservedHandler:
         """The protected, observed Lambda handler (`handler.handler`); registers the SnapStart hooks on Lambda."""

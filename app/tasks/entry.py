@@ -21,6 +21,6 @@ def worker_for(product: Any) -> LambdaTaskWorker:
 
 
 def build_worker(environ: Mapping[str, str] | None = None) -> LambdaTaskWorker:
-    from app.main import build_product
+    from app.main import build_product  # the composition root imports this module: resolved at call time
 
-    return worker_for(build_product(environ))
+    return build_product(environ).task_worker()
