@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from app.auth.config import AuthSettings
@@ -39,25 +40,27 @@ class Raising:
         raise self.exc
 
 
-async def test_a_bug_in_authentication_fails_closed_with_500() -> None:
+async def post_when_authentication_raises(exc: Exception) -> httpx.Response:
+    """POST an MCP request through access control whose authenticator raises `exc`; the app must not run."""
     recorder = Recorder()
-    app = protect(recorder, Settings(), AuthSettings(mode="api_key"), authenticator=Raising(KeyError("boom")))
+    app = protect(recorder, Settings(), AuthSettings(mode="api_key"), authenticator=Raising(exc))
     async with client(app) as http:
         response = await http.post("/mcp", json=MCP_BODY, headers=bearer("x" * 20))
+    assert recorder.calls == []
+    return response
+
+
+async def test_a_bug_in_authentication_fails_closed_with_500() -> None:
+    response = await post_when_authentication_raises(KeyError("boom"))
     assert response.status_code == 500
     assert response.json()["error"] == {"code": -32603, "message": "Internal error"}
-    assert recorder.calls == []
 
 
 async def test_plain_forbidden_is_403() -> None:
-    recorder = Recorder()
-    app = protect(recorder, Settings(), AuthSettings(mode="api_key"), authenticator=Raising(Forbidden("not you")))
-    async with client(app) as http:
-        response = await http.post("/mcp", json=MCP_BODY, headers=bearer("x" * 20))
+    response = await post_when_authentication_raises(Forbidden("not you"))
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == 'Bearer realm="mcp", error="insufficient_scope"'
     assert response.json()["error"]["message"] == "Forbidden: not you"
-    assert recorder.calls == []
 
 
 async def test_websocket_is_closed_and_lifespan_passes() -> None:

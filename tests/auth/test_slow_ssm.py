@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,10 +18,9 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from botocore.config import Config
-from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
 from tests.fixtures.faults import FaultServer
+from tests.fixtures.moto_server import serve_moto
 
 from .support import MCP_BODY, REGION, FakeClock, auth_settings, bearer, build_app, client, new_key, ring_json
 
@@ -44,15 +42,8 @@ def _ssm_provider(endpoint: str, timeout: float) -> SSMProvider:
 @pytest.fixture
 def moto_ssm() -> Iterator[str]:
     """A moto server on 127.0.0.1: the SSM that answered before the outage."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve_moto() as endpoint:
+        yield endpoint
 
 
 class SwitchableSsm:

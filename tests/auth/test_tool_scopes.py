@@ -26,6 +26,7 @@ from app import scopes
 from app.auth.tool_scopes import ScopeGuard
 from app.errors import InsufficientScope
 from tests.conftest import LiveServer, serve
+from tests.rpc import mcp_request
 
 from .support import ISSUER, RESOURCE, JwksServer, SigningKeyPair, claims, new_key, ring_json, sign
 
@@ -110,23 +111,7 @@ def rpc(
     url: str, credential: str, method: str, params: dict[str, Any] | None = None, *, era: str = "2025-06-18",
     request_id: int = 7,
 ) -> httpx.Response:
-    params = dict(params or {})
-    headers = {
-        "Authorization": f"Bearer {credential}",
-        "Content-Type": "application/json",
-        "Accept": "application/json, text/event-stream",
-        "MCP-Protocol-Version": era,
-    }
-    if era == MODERN:
-        params["_meta"] = {
-            "io.modelcontextprotocol/protocolVersion": MODERN,
-            "io.modelcontextprotocol/clientCapabilities": {},
-        }
-        headers["Mcp-Method"] = method
-        name = params.get("name", params.get("uri"))
-        if method in ("tools/call", "prompts/get", "resources/read") and name is not None:
-            headers["Mcp-Name"] = name
-    body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+    headers, body = mcp_request(credential, era, method, params, request_id=request_id)
     return httpx.post(url, json=body, headers=headers, timeout=30)
 
 

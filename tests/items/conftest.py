@@ -4,18 +4,13 @@ moto's server on 127.0.0.1)."""
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import boto3
 import pytest
 from botocore.client import BaseClient
-from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
 
 from app.items.cursor import CursorCodec
 from app.items.dynamo_store import TTL_ATTRIBUTE, DynamoItemStore, table_definition
@@ -24,6 +19,7 @@ from app.items.port import ItemStore
 from app.items.service import ItemService
 from app.items.sqlite_store import SqliteItemStore
 from app.principal import Principal
+from tests.fixtures.moto_server import serve_moto
 
 BACKENDS = ["sqlite", "dynamodb"]
 TEST_KEY = b"k" * 32
@@ -48,39 +44,11 @@ class FakeClock:
         return self.now.timestamp()
 
 
-class _Serialized:
-    """Run one request at a time through moto.
-
-    DynamoDB applies each conditional write atomically. moto's threaded
-    server runs requests concurrently with nothing around its check-then-write,
-    so two conditional writes could in principle both pass (not observed, but
-    nothing prevents it). Serializing requests restores the guarantee our code
-    relies on, so a failing concurrency test means a bug here, not in the
-    emulator. Clients still interleave freely between their requests.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        with self._lock:
-            return list(self._app(environ, start_response))
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A moto server on a free loopback port for the whole session."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = _Serialized(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    """A moto server on a free loopback port for the whole session, one request at a time (see Serialized)."""
+    with serve_moto(serialized=True) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

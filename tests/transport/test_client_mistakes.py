@@ -23,16 +23,12 @@ import pytest
 from app.auth import protect
 from app.main import build_product
 from app.transport.asgi import create_asgi_app
+from tests.rpc import mcp_request
 
 DEV_KEY = "client-mistakes-dev-key-0123456789abcdef"
 HANDSHAKE = "2025-11-25"
 MODERN = "2026-07-28"
 ERAS = [HANDSHAKE, MODERN]
-META = {
-    "io.modelcontextprotocol/protocolVersion": MODERN,
-    "io.modelcontextprotocol/clientCapabilities": {},
-    "io.modelcontextprotocol/clientInfo": {"name": "mistakes", "version": "1"},
-}
 #: HTTP status of a -32602 per era (the modern era maps it to 400, spec 2026-07-28).
 INVALID_STATUS = {HANDSHAKE: 200, MODERN: 400}
 
@@ -46,24 +42,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def call(app: Any, era: str, method: str, params: dict[str, Any]) -> httpx.Response:
-    params = dict(params)
-    headers = {
-        "authorization": f"Bearer {DEV_KEY}",
-        "accept": "application/json, text/event-stream",
-        "content-type": "application/json",
-        "mcp-protocol-version": era,
-    }
-    if era == MODERN:
-        params["_meta"] = META
-        headers["mcp-method"] = method
-        name = params.get("uri") if method == "resources/read" else params.get("name")
-        if method in ("tools/call", "prompts/get", "resources/read") and isinstance(name, str):
-            headers["mcp-name"] = name
+    headers, body = mcp_request(DEV_KEY, era, method, params, client_name="mistakes")
 
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            body = {"jsonrpc": "2.0", "id": 7, "method": method, "params": params}
             return await client.post("/mcp", json=body, headers=headers)
 
     return asyncio.run(go())
