@@ -1,14 +1,8 @@
 """The embedded SQLite adapter: the store for local runs, no AWS needed.
 
-Concurrency: a connection is leased to one thread for one operation and then
-returned to a small pool (sqlite3 connections must not be shared across
-threads mid-transaction; per-thread connections leaked one per call, because
-each invocation under Mangum gets fresh worker threads), the database runs in WAL mode
-so readers never block the writer, `busy_timeout` makes a second writer wait
-instead of failing at once, and every read-modify-write runs inside
-`BEGIN IMMEDIATE`, which takes the write lock up front so two writers can
-never both read the old version. This holds across processes too (several
-local server workers on one file).
+Connections, WAL mode, busy handling and `BEGIN IMMEDIATE` transactions come
+from `app.sqlite_pool` (shared with the task store; its docstring says why
+each is needed). Every read-modify-write here runs inside one transaction.
 
 Never use it on Lambda: a file in /tmp is per-instance memory, not state.
 `ItemStoreSettings` refuses that combination.
@@ -18,15 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.errors import StoreUnavailable
+from app.sqlite_pool import SqlitePool
 from app.items.model import Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 
@@ -54,70 +45,26 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (principal_id, idem_key)
 ) WITHOUT ROWID;
 """
-#: SQLite result codes that mean "someone else holds the lock; try again".
-#: Matched by code (`sqlite_errorname`, Python 3.11+), never by message text.
-_BUSY_CODES = frozenset({"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_TIMEOUT", "SQLITE_LOCKED"})
 _ITEM_COLUMNS = "item_id, title, body, tags, version, created_at, updated_at"
 
 
 class SqliteItemStore:
     """`ItemStore` on one SQLite file, created (with its directory) on demand."""
 
-    #: Idle connections kept for reuse; more concurrent operations open (and then close) extra ones.
-    POOL_SIZE = 8
+    #: Idle connections kept for reuse (see `SqlitePool`).
+    POOL_SIZE = SqlitePool.POOL_SIZE
 
     def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._closed = False
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._pool = SqlitePool(
+            path, busy_message="the item store is busy; retry the same call in a moment", busy_timeout_ms=busy_timeout_ms
+        )
+        self._transaction = self._pool.transaction
+        self._read = self._pool.read
         with self._transaction() as conn:
             # Statement by statement: executescript() would COMMIT our transaction.
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-
-    def _open(self) -> sqlite3.Connection:
-        # isolation_level=None: no implicit transactions; we say BEGIN ourselves.
-        # check_same_thread=False: a pooled connection moves between threads,
-        # but only between operations, never during one.
-        # `timeout` is SQLite's busy_timeout: wait for a lock this long before SQLITE_BUSY.
-        conn = sqlite3.connect(
-            self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA journal_mode = WAL")
-        return conn
-
-    @contextmanager
-    def _lease(self) -> Iterator[sqlite3.Connection]:
-        """One connection for one operation, from the pool (or new), returned afterwards."""
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = self._open()
-        try:
-            yield conn
-        finally:
-            if self._closed or self._idle.qsize() >= self.POOL_SIZE:
-                conn.close()
-            else:
-                self._idle.put(conn)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with _busy_as_unavailable(), self._lease() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        with _busy_as_unavailable(), self._lease() as conn:
-            return conn.execute(sql, params).fetchall()
 
     def create(
         self, principal_id: str, item: Item, idempotency: IdempotencyRecord | None, now: datetime
@@ -213,27 +160,11 @@ class SqliteItemStore:
         return int(rows[0][0])
 
     def close(self) -> None:
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._pool.close()
 
     def open_connections(self) -> int:
         """Idle pooled connections (tests: the pool stays bounded)."""
-        return self._idle.qsize()
-
-
-@contextmanager
-def _busy_as_unavailable() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorname", None) in _BUSY_CODES:
-            logger.warning("sqlite busy", extra={"sqlite_error": exc.sqlite_errorname})
-            raise StoreUnavailable("the item store is busy; retry the same call in a moment") from exc
-        raise
+        return self._pool.idle_connections()
 
 
 def _row(item: Item) -> tuple[object, ...]:

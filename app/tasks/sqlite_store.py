@@ -5,8 +5,8 @@ local mirror of sharing the DynamoDB table). A row is the task's JSON document
 plus the columns the conditions need: the compare-and-set is one
 `UPDATE … WHERE version = ?` whose row count says whether it applied.
 
-Connections are pooled and WAL mode keeps readers off the writer's back, as in
-`app.items.sqlite_store` (see its docstring for why). Never use it on Lambda:
+Connections, WAL mode and busy handling come from `app.sqlite_pool`, shared
+with the item store (its docstring says why each is needed). Never use it on Lambda:
 a file in /tmp is one instance's memory; `TaskSettings` refuses that.
 """
 
@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from app.errors import Conflict, StoreUnavailable
+from app.errors import Conflict
+from app.sqlite_pool import SqlitePool
 from app.tasks.model import TaskRecord, from_document, to_document
 
 logger = logging.getLogger(__name__)
@@ -35,7 +33,6 @@ CREATE TABLE IF NOT EXISTS tasks (
     PRIMARY KEY (principal_id, task_id)
 ) WITHOUT ROWID
 """
-_BUSY_CODES = frozenset({"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_TIMEOUT", "SQLITE_LOCKED"})
 _BUSY = "the task store is busy; retry the same call in a moment"
 
 
@@ -46,38 +43,11 @@ def _encode(record: TaskRecord) -> str:
 class SqliteTaskStore:
     """`TaskStore` on one SQLite file, created (with its directory) on demand."""
 
-    POOL_SIZE = 8
-
     def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._closed = False
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._pool = SqlitePool(path, busy_message=_BUSY, busy_timeout_ms=busy_timeout_ms)
+        self._lease = self._pool.lease
         with self._lease() as conn:
             conn.execute(_SCHEMA)
-
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA journal_mode = WAL")
-        return conn
-
-    @contextmanager
-    def _lease(self) -> Iterator[sqlite3.Connection]:
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = self._open()
-        try:
-            with _busy_as_unavailable():
-                yield conn
-        finally:
-            if self._closed or self._idle.qsize() >= self.POOL_SIZE:
-                conn.close()
-            else:
-                self._idle.put(conn)
 
     def create(self, record: TaskRecord) -> None:
         with self._lease() as conn:
@@ -116,20 +86,4 @@ class SqliteTaskStore:
             return conn.execute("DELETE FROM tasks WHERE expires_at < ?", (now_epoch_s,)).rowcount
 
     def close(self) -> None:
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
-
-
-@contextmanager
-def _busy_as_unavailable() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorname", None) in _BUSY_CODES:
-            logger.warning("sqlite busy", extra={"sqlite_error": exc.sqlite_errorname})
-            raise StoreUnavailable(_BUSY) from exc
-        raise
+        self._pool.close()

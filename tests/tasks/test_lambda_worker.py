@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def test_worker_runs_the_exact_event_once_and_any_instance_reads_the_outcome(tmp
     items = build_item_service(ItemStoreSettings(sqlite_path=db))
     for title in ("one", "two", "three"):
         items.add(LOCAL_DEVELOPER, title=title, body="b", tags=[])
+        time.sleep(0.003)  # creation times are kept to the millisecond: "oldest first" needs distinct ones
 
     async def scenario() -> None:
         with bound_principal(LOCAL_DEVELOPER):
