@@ -47,6 +47,7 @@ from mcp_types import (
 )
 
 from app.principal import Principal, bound_principal
+from app.transport.exchange import RequestChannel
 from app.tasks import extension
 from app.tasks.dispatch import TaskEvent
 from app.tasks.model import Progress, TaskRecord
@@ -95,40 +96,23 @@ class TaskRunMiddleware:
 
 
 @dataclass(slots=True, eq=False)
-class _TaskChannel:
-    """The dispatch context of a run: progress is kept for the heartbeat, other notifications dropped.
+class _TaskChannel(RequestChannel):
+    """The dispatch context of a run: the HTTP endpoint's channel, keeping only the latest progress.
 
-    Structurally the SDK's `DispatchContext`/`Outbound`, like the HTTP
-    endpoint's channel. No server-to-client request can be sent (input comes
-    back through `tasks/update`).
+    The heartbeat writes `latest` to the task; other notifications have no
+    request to ride on and are dropped. No server-to-client request can be
+    sent (input comes back through `tasks/update`): the base channel refuses.
     """
 
-    transport: TransportContext
-    request_id: str
-    message_metadata: ServerMessageMetadata
-    progress_token: str = _PROGRESS_TOKEN
+    progress_token: str | None = _PROGRESS_TOKEN
     latest: Progress | None = None
-    _cancel: anyio.Event | None = None
-    can_send_request: bool = False
-
-    @property
-    def cancel_requested(self) -> anyio.Event:
-        if self._cancel is None:
-            self._cancel = anyio.Event()
-        return self._cancel
-
-    async def send_raw_request(self, method: str, params: Mapping[str, Any] | None, opts: Any = None) -> dict[str, Any]:
-        from mcp.shared.exceptions import NoBackChannelError
-
-        raise NoBackChannelError(method)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None, opts: Any = None) -> None:
-        if method == "notifications/progress" and params is not None:
-            await self.progress(params.get("progress", 0), params.get("total"), params.get("message"))
-
-    async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        if method != "notifications/progress" or params is None:
+            return
+        progress, total = params.get("progress", 0), params.get("total")
         if isinstance(progress, int | float):
-            self.latest = Progress(float(progress), None if total is None else float(total), message)
+            self.latest = Progress(float(progress), None if total is None else float(total), params.get("message"))
 
 
 @dataclass(frozen=True)
