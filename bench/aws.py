@@ -33,6 +33,8 @@ CREDENTIALS = {
 _STRAY = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_DYNAMODB")
 
 _shared: dict[str, object] = {"depth": 0, "endpoint": None, "proc": None}
+#: Variables an active `environ()` set: a nested one (another case's set-up) must not drop them.
+_set_by_bench: set[str] = set()
 
 
 def _free_port() -> int:
@@ -111,11 +113,15 @@ def environ(values: Mapping[str, str]) -> Iterator[None]:
     AWS variables, and put everything back on exit (cold-start children copy os.environ)."""
     saved = {name: os.environ.get(name) for name in {*values, *_STRAY}}
     for name in _STRAY:
-        os.environ.pop(name, None)
+        if name not in _set_by_bench:  # an enclosing environ() of another case set it: keep it
+            os.environ.pop(name, None)
     os.environ.update(values)
+    added = set(values) - _set_by_bench
+    _set_by_bench.update(added)
     try:
         yield
     finally:
+        _set_by_bench.difference_update(added)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

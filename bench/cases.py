@@ -157,7 +157,9 @@ register(
         name="floor",
         module="bench.apps.floor",
         description="Starlette route + Mangum, canned JSON-RPC",
-        # Canned: answers anything with the add(2, 3) result, so the 2026 probe says nothing new.
-        probes=standard_probes(modern=False),
+        # Canned: answers anything with the add(2, 3) result; the 2026 probe measures the same route fed
+        # the 2026-07-28 event (its headers and _meta), the floor of that era's warm call.
+        probes=standard_probes(),
+        warm=("call", "call_modern"),
     )
 )

@@ -47,6 +47,7 @@ from typing import Any
 from bench import events
 from bench import product as _product_cases  # noqa: F401 - registers the product's cases
 from bench.cases import CASES, Case
+from bench.goals import goals
 from bench.report import MODES, notes_from, output_notes, publish, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -579,7 +580,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cold_cases = [c for c in cases if c.cold]
     restore_cases = [] if args.no_restore else [c for c in cases if "restore" in c.extras]
     # Cases needing a set-up (moto, temp files) only when something of theirs is measured.
-    setup_cases = [c for c in cases if c.in_process or c in restore_cases]
+    # A cold case with a set-up (moto for the deployed configuration) keeps it for its fresh processes.
+    setup_cases = [
+        c for c in cases if c.in_process or c in restore_cases or (c.cold and c.setup and not args.no_cold)
+    ]
 
     started = time.monotonic()
 
@@ -633,14 +637,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if restore_cases:
             log(f"restore: {restore_runs} fresh processes per case ({', '.join(c.name for c in restore_cases)})")
             restore_res = restore(restore_cases, restore_runs, restore_calls, log)
-    cold_res: dict[str, Any] = {}
-    if not args.no_cold and cold_cases:
-        log(f"cold: {cold_runs} fresh processes per case and mode ({', '.join(modes)}), interleaved")
-        cold_res = cold(cold_cases, cold_runs, modes, log)
+        cold_res: dict[str, Any] = {}
+        if not args.no_cold and cold_cases:
+            log(f"cold: {cold_runs} fresh processes per case and mode ({', '.join(modes)}), interleaved")
+            cold_res = cold(cold_cases, cold_runs, modes, log)
     report["warm"] = warm_res
     report["cold"] = cold_res
     report["restore"] = restore_res
     ratios, ranges, targets, extra = summarize(warm_res, cold_res, restore_res, paired_res)
+    goal_ratios, goal_targets = goals(warm_res, cold_res)  # issue 13's goals, from this same run
+    ratios.update(goal_ratios)
+    targets += goal_targets
     report["ratios"] = ratios
     report["ratio_ranges"] = ranges
     report["overheads"] = extra["overheads"]
