@@ -13,7 +13,7 @@ The Lambda handler, outermost first (`Product.lambda_build`):
       └ StripStage           /{stage} or the custom-domain base path -> root_path (app.transport.lambda_entry)
         └ CORS               when other origins may call (MCP_ALLOWED_ORIGINS; loopback pages under make run)  (app.auth.protect)
           └ AccessControl    credential -> Principal; 401 / 403 / 503             (app.auth.middleware)
-            └ Starlette      the MCP route, and the routes beside it              (app.transport.asgi)
+            └ Starlette      the MCP route; /health and the OAuth metadata beside it (app.transport.asgi)
               └ McpEndpoint  HTTP checks in order, era routing, one reply         (app.transport.endpoint)
                 └ Server.middleware: RequestObserver -> UnknownToolGuard -> the handlers (app.server)
 
@@ -39,6 +39,7 @@ from app import scopes
 from app.auth import AuthSettings, protect
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.challenge import Challenger
+from app.auth.metadata import metadata_routes
 from app.auth.request_state import Sealing, build_sealing
 from app.auth.ssm import make_ssm_provider
 from app.auth.tool_scopes import ScopeGuard
@@ -47,11 +48,11 @@ from app.items.factory import build_item_service, build_item_store, make_dynamod
 from app.observability import Observability, ObservabilitySettings, ObservedHandler
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
+from app.snapstart.priming import priming_credential
 from app.tasks.config import TaskSettings
 from app.tasks.entry import worker_for
 from app.tasks.factory import TaskRuntime, build_task_runtime
 from app.tasks.worker import LambdaTaskWorker
-from app.snapstart.priming import priming_credential
 from app.transport.asgi import create_asgi_app
 from app.transport.config import Settings
 from app.transport.lambda_entry import lambda_adapter
@@ -99,8 +100,8 @@ class Product:
         return protect(self.mcp_app(), self.settings, self.auth)
 
     def mcp_app(self) -> ASGIApp:
-        """The innermost layer: the Starlette app serving MCP (no access control)."""
-        return create_asgi_app(self.server, self.settings)
+        """The innermost layer: the Starlette app serving MCP, and the public routes beside it (no access control)."""
+        return create_asgi_app(self.server, self.settings, extra_routes=metadata_routes(self.settings, self.auth))
 
     def stdio_server(self) -> MCPServer[Any]:
         """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol), no metrics or traces."""

@@ -7,12 +7,12 @@ browser can only read a response, and its WWW-Authenticate, when they are
 there) and so that preflights are answered without credentials.
 
 `AccessControl` is pure ASGI (no BaseHTTPMiddleware: it buffers and adds a
-task per request). It serves the RFC 9728 metadata itself (GET/HEAD, no
-auth, only in an OAuth mode) and authenticates every other HTTP request
-that reaches a route: not only the MCP path, so a route added later is never
+task per request). It authenticates every HTTP request that reaches a
+private route: not only the MCP path, so a route added later is never
 public by accident. Routing comes first (`app.transport.routes`): a path no
 route serves (404), a method no route takes (405) and a `PublicRoute`
-(health, the endpoint's 405 for GET/DELETE/OPTIONS) need no credentials, so
+(health, the protected-resource metadata of `app.auth.metadata`, the
+endpoint's 405 for GET/DELETE/OPTIONS) need no credentials, so
 clients never read a 401 there as "start OAuth".
 Preflights never reach it (CORSMiddleware answers them). WebSocket scopes
 are closed: this server has none, and an unauthenticated one must not pass.
@@ -35,7 +35,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.challenge import Challenger
 from app.auth.config import AuthSettings
-from app.auth.prm import external_base_url, prm_document, prm_paths, route_path
 from app.transport.config import Settings
 from app.transport.origin import OriginPolicy
 from app.transport.routes import app_routes, needs_credentials
@@ -98,13 +97,6 @@ class AccessControl:
     def __init__(self, app: ASGIApp, authenticator: Authenticator, settings: Settings, auth: AuthSettings) -> None:
         self.app = app
         self.authenticator = authenticator
-        self._mcp_path = settings.path
-        self._api_base_path = settings.api_base_path
-        self._public_url = auth.public_url
-        self._oauth = auth.oauth_enabled
-        self._prm_paths = prm_paths(settings.path) if auth.oauth_enabled else frozenset()
-        self._authorization_servers = auth.oauth_authorization_servers
-        self._scopes_supported = auth.oauth_scopes_supported
         self._issuer = auth.oauth_issuer
         self._challenger = Challenger.build(settings, auth)
         self._retry_after = str(max(1, math.ceil(auth.refresh_min_interval_s))).encode()
@@ -126,9 +118,6 @@ class AccessControl:
                 await send({"type": "websocket.close", "code": 1008})
                 return
             await self.app(scope, receive, send)  # lifespan
-            return
-        if self._prm_paths and route_path(scope, self._api_base_path) in self._prm_paths:
-            await self._serve_metadata(scope, send)
             return
         if self._routes is not None and not (scope["method"] == "POST" and scope["path"] in self._mcp_posts):
             if not needs_credentials(self._routes, scope):
@@ -201,48 +190,11 @@ class AccessControl:
         self._sdk_users[id(principal)] = (principal, user)  # the principal is kept alive: its id stays its own
         return user
 
-    def _base(self, scope: Scope) -> str:
-        return external_base_url(scope, public_url=self._public_url, api_base_path=self._api_base_path)
-
     async def _deny(self, scope: Scope, send: Send, exc: AuthError, *, presented: bool) -> None:
         # No path or header values: a client could have put a credential in either.
         logger.info("request refused", extra={"status": exc.status, "reason": exc.reason})
         challenge = self._challenger.header(scope, exc, presented=presented)
         await _send_json(send, exc.status, _rpc_error(exc.code, exc.message), [(b"www-authenticate", challenge)])
-
-    async def _serve_metadata(self, scope: Scope, send: Send) -> None:
-        method = scope["method"]
-        if method not in ("GET", "HEAD"):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 405,
-                    "headers": [(b"allow", b"GET, HEAD"), (b"content-length", b"0")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b""})
-            return
-        base = self._base(scope)
-        document = prm_document(
-            base + self._mcp_path,
-            authorization_servers=self._authorization_servers,
-            scopes_supported=self._scopes_supported,
-        )
-        body = json.dumps(document, separators=(",", ":")).encode()
-        # A Host-derived document must not be cached and served to others.
-        cache = b"public, max-age=3600" if self._public_url else b"no-store"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", cache),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 
 class _PolicyCORS(CORSMiddleware):

@@ -10,12 +10,13 @@ every invocation). The app is built once per execution environment.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mangum import Mangum
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.transport.asgi import create_asgi_app
@@ -77,13 +78,15 @@ def create_lambda_handler(
     settings: Settings | None = None,
     *,
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> LambdaHandler:
     """Wrap `server` into a `handler(event, context)` for Lambda.
 
-    `wrap` lets the caller put middleware (auth, CORS) around the app.
+    `wrap` lets the caller put middleware (auth, CORS) around the app;
+    `extra_routes` sit beside the MCP endpoint (as in `create_asgi_app`).
     """
     settings = settings or Settings.from_env()
-    app: ASGIApp = create_asgi_app(server, settings)
+    app: ASGIApp = create_asgi_app(server, settings, extra_routes=extra_routes)
     if wrap is not None:
         app = wrap(app)
     return lambda_adapter(app, settings)

@@ -19,13 +19,16 @@ import jwt
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from mcp.server.auth.middleware.auth_context import get_access_token
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from app.auth.authn import build_authenticator
 from app.auth.config import AuthSettings
 from app.auth.keyring import digest_hex, generate_key
+from app.auth.metadata import metadata_routes
 from app.auth.middleware import protect
-from app.transport.config import Settings
 from app.principal import current_principal
+from app.transport.config import Settings
 
 ISSUER = "https://issuer.example.com/pool"
 RESOURCE = "https://mcp.example.com/mcp"
@@ -247,7 +250,9 @@ def build_app(
     authenticator = build_authenticator(
         auth, settings, ssm_provider=provider, jwks_loader=jwks_loader, clock=clock, wall_clock=wall
     )
-    return protect(recorder, settings, auth, authenticator=authenticator), recorder, authenticator
+    # As in the product: the metadata routes beside the protected app (here a recorder behind a catch-all).
+    inner = Starlette(routes=[*metadata_routes(settings, auth), Mount("", recorder)])
+    return protect(inner, settings, auth, authenticator=authenticator), recorder, authenticator
 
 
 def client(app: Any, *, root_path: str = "", base_url: str = "http://testserver") -> httpx.AsyncClient:

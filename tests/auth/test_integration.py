@@ -11,7 +11,7 @@ import pytest
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import MCPServer
 
-from app.auth import AuthSettings, protect
+from app.auth import AuthSettings, metadata_routes, protect
 from app.transport.config import Settings
 from app.principal import current_principal
 
@@ -42,7 +42,9 @@ def handler() -> Any:
             "MCP_OAUTH_AUDIENCE": "https://mcp.example.com/mcp",
         }
     )
-    return lambda_entry.create_lambda_handler(server, settings, wrap=lambda app: protect(app, settings, auth))
+    return lambda_entry.create_lambda_handler(
+        server, settings, wrap=lambda app: protect(app, settings, auth), extra_routes=metadata_routes(settings, auth)
+    )
 
 
 def rest_event(body: dict[str, Any] | None, authorization: str | None = None, path: str = "/mcp") -> dict[str, Any]:
