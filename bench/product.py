@@ -417,6 +417,13 @@ def _open_fds() -> int | None:
         return None
 
 
+def _sqlite_path(store: Any) -> str | None:
+    """The file of an SQLite store: on the store, or on its connection pool (the store's private parts)."""
+    holder = store if hasattr(store, "_path") else getattr(store, "_pool", None)
+    path = getattr(holder, "_path", None)
+    return str(path) if path is not None else None
+
+
 class _Items:
     """One item-store case: the product's handler on a backend, an item to read, and the
     housekeeping between batches of calls (outside any timing):
@@ -489,7 +496,7 @@ class _Items:
 
             path = self.env["ITEMS_SQLITE_PATH"]
             self.store = next(
-                o for o in gc.get_objects() if isinstance(o, SqliteItemStore) and str(o._path) == path  # noqa: SLF001
+                o for o in gc.get_objects() if isinstance(o, SqliteItemStore) and _sqlite_path(o) == path
             )
         return handler
 
