@@ -68,11 +68,15 @@ class Probe:
 
 @dataclass(frozen=True)
 class Case:
+    #: The name `--cases` and the report use.
     name: str
+    #: The handler module: its import is what a cold start pays; its `handler` is the warm one without `factory`.
     module: str
     description: str
     probes: Mapping[str, Probe]
+    #: Probes timed warm in this process (empty: the case runs only in fresh processes).
     warm: tuple[str, ...] = ("call",)
+    #: Probes a cold start sends, in order, after importing `module`.
     cold: tuple[str, ...] = ("initialize", "call")
     factory: Callable[[], Handler] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
@@ -134,32 +138,12 @@ def register(case: Case) -> Case:
     return case
 
 
-register(
-    Case(
-        name="project",
-        module="bench.apps.project",
-        description="this project: create_lambda_handler(MCPServer)",
-        probes=standard_probes(),
-        warm=("call", "call_modern"),
-    )
-)
-register(
-    Case(
-        name="sdk",
-        module="bench.apps.sdk_stateless",
-        description="MCP SDK streamable_http_app(stateless_http=True, json_response=True) + Mangum",
-        probes=standard_probes(),
-        warm=("call", "call_modern"),
-    )
-)
-register(
-    Case(
-        name="floor",
-        module="bench.apps.floor",
-        description="Starlette route + Mangum, canned JSON-RPC",
-        # Canned: answers anything with the add(2, 3) result; the 2026 probe measures the same route fed
-        # the 2026-07-28 event (its headers and _meta), the floor of that era's warm call.
-        probes=standard_probes(),
-        warm=("call", "call_modern"),
-    )
-)
+# The three handlers serving add/echo, both eras warm. The floor is canned: it answers anything with the add(2, 3)
+# result; its 2026 probe measures the same route fed the 2026-07-28 event (its headers and _meta), the floor of
+# that era's warm call.
+for _name, _module, _description in (
+    ("project", "bench.apps.project", "this project: create_lambda_handler(MCPServer)"),
+    ("sdk", "bench.apps.sdk_stateless", "MCP SDK streamable_http_app(stateless_http=True, json_response=True) + Mangum"),
+    ("floor", "bench.apps.floor", "Starlette route + Mangum, canned JSON-RPC"),
+):
+    register(Case(_name, _module, _description, standard_probes(), warm=("call", "call_modern")))

@@ -82,16 +82,23 @@ def response_message(response: Mapping[str, Any]) -> tuple[int, dict[str, Any] |
     return status, message, ctype
 
 
+def json_rpc_result(response: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The JSON-RPC `result` of a 200 response, or ({}, why there is none)."""
+    status, message, _ = response_message(response)
+    if status != 200:
+        return {}, f"HTTP {status}: {str(response.get('body'))[:300]}"
+    if not message or "result" not in message:
+        return {}, f"no JSON-RPC result: {str(response.get('body'))[:300]}"
+    return message["result"], None
+
+
 def check_tool_text(expected: str):
     """A checker: 200, a JSON-RPC result, not an error, first content block's text == expected."""
 
     def check(response: Mapping[str, Any]) -> str | None:
-        status, message, _ = response_message(response)
-        if status != 200:
-            return f"HTTP {status}: {str(response.get('body'))[:300]}"
-        if not message or "result" not in message:
-            return f"no JSON-RPC result: {str(response.get('body'))[:300]}"
-        result = message["result"]
+        result, problem = json_rpc_result(response)
+        if problem:
+            return problem
         if result.get("isError"):
             return f"tool error: {json.dumps(result)[:300]}"
         content = result.get("content") or []
@@ -104,12 +111,9 @@ def check_tool_text(expected: str):
 
 
 def check_initialize(response: Mapping[str, Any]) -> str | None:
-    status, message, _ = response_message(response)
-    if status != 200:
-        return f"HTTP {status}: {str(response.get('body'))[:300]}"
-    if not message or "result" not in message:
-        return f"no JSON-RPC result: {str(response.get('body'))[:300]}"
-    result = message["result"]
+    result, problem = json_rpc_result(response)
+    if problem:
+        return problem
     if not isinstance(result.get("protocolVersion"), str) or "serverInfo" not in result:
         return f"not an InitializeResult: {json.dumps(result)[:300]}"
     if "tools" not in (result.get("capabilities") or {}):

@@ -36,7 +36,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -56,6 +56,17 @@ LAMBDA_LIKE = {
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
 KEYS_PARAM = "/mcp-bench/api-keys"
+
+
+def add_call_with_key(key: Callable[[], str]) -> dict[str, Probe]:
+    """The `call` probe (tools/call add(2, 3) at the handshake era) with the Bearer key `key()` gives at send time."""
+    return {
+        "call": Probe(
+            lambda: events.tools_call_event("add", {"a": 2, "b": 3}, {"authorization": f"Bearer {key()}"}),
+            events.check_tool_text("5"),
+            f"tools/call add @{events.HANDSHAKE_VERSION}",
+        )
+    }
 ITEM_TITLE = "bench item"
 
 
@@ -163,13 +174,7 @@ register(
         module="bench.product",
         description="`project` + access control only, API key verified against a cached key ring "
         "(MCP_API_KEYS_FILE: the SSM ring's cache and check, without SSM)",
-        probes={
-            "call": Probe(
-                lambda: events.tools_call_event("add", {"a": 2, "b": 3}, {"authorization": f"Bearer {_ring['key']}"}),
-                events.check_tool_text("5"),
-                f"tools/call add @{events.HANDSHAKE_VERSION}",
-            )
-        },
+        probes=add_call_with_key(lambda: _ring["key"]),
         warm=("call",),
         cold=(),
         # TTL above the run's length: every timed call takes the cached path.
@@ -757,13 +762,7 @@ register(
         module="bench.snapstart",
         description="the same with the API key ring in SSM (moto on 127.0.0.1): after_restore invalidates "
         "it, so the first request refetches it (one GetParameter on a never-used SSM client)",
-        probes={
-            "call": Probe(
-                lambda: events.tools_call_event("add", {"a": 2, "b": 3}, {"authorization": f"Bearer {_ssm['key']}"}),
-                events.check_tool_text("5"),
-                f"tools/call add @{events.HANDSHAKE_VERSION}",
-            )
-        },
+        probes=add_call_with_key(lambda: _ssm["key"]),
         warm=(),
         cold=(),
         setup=_ssm_ring,

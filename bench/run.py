@@ -308,22 +308,16 @@ def paired(
             a = [0] * calls
             b = [0] * calls
             gc.collect()
-            first_b = r % 2 == 1  # which one goes first alternates too
+            # Which one goes first alternates too.
+            sides = ((handler_a, event_a, a), (handler_b, event_b, b))
+            (h1, e1, out1), (h2, e2, out2) = sides[::-1] if r % 2 == 1 else sides
             for i in range(calls):
-                if first_b:
-                    t0 = clock()
-                    handler_b(event_b, context)
-                    t1 = clock()
-                    handler_a(event_a, context)
-                    t2 = clock()
-                    b[i], a[i] = t1 - t0, t2 - t1
-                else:
-                    t0 = clock()
-                    handler_a(event_a, context)
-                    t1 = clock()
-                    handler_b(event_b, context)
-                    t2 = clock()
-                    a[i], b[i] = t1 - t0, t2 - t1
+                t0 = clock()
+                h1(e1, context)
+                t1 = clock()
+                h2(e2, context)
+                t2 = clock()
+                out1[i], out2[i] = t1 - t0, t2 - t1
             settle()
             med_a, med_b = statistics.median(a) / 1000, statistics.median(b) / 1000
             medians_a.append(med_a)
@@ -356,29 +350,32 @@ def child_env(case: Case, prefix: Path, write_bytecode: bool) -> dict[str, str]:
     return env
 
 
-def spawn(case: Case, prefix: Path, write_bytecode: bool) -> dict[str, Any]:
-    spec = {"requests": [[name, case.probes[name].event()] for name in case.cold]}
-    t0 = time.perf_counter_ns()
+def run_child(module_args: Sequence[str], spec: Mapping[str, Any], env: Mapping[str, str], what: str) -> dict[str, Any]:
+    """Run `python -m <module_args>` fed `spec` as JSON on stdin; its `BENCH_RESULT <json>` line, parsed."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.coldstart", case.module],
+        [sys.executable, "-m", *module_args],
         input=json.dumps(spec).encode(),
         capture_output=True,
         cwd=ROOT,
-        env=child_env(case, prefix, write_bytecode),
+        env=dict(env),
         timeout=180,
         check=False,
     )
-    process_ms = (time.perf_counter_ns() - t0) / 1e6
     line = next(
         (ln for ln in proc.stdout.decode(errors="replace").splitlines() if ln.startswith("BENCH_RESULT ")), None
     )
     if proc.returncode != 0 or line is None:
-        raise SystemExit(
-            f"cold start of {case.name} failed (exit {proc.returncode}):\n"
-            + proc.stderr.decode(errors="replace")[-3000:]
-        )
-    result = json.loads(line[len("BENCH_RESULT ") :])
-    result["process_ms"] = process_ms
+        raise SystemExit(f"{what} failed (exit {proc.returncode}):\n" + proc.stderr.decode(errors="replace")[-3000:])
+    return json.loads(line[len("BENCH_RESULT ") :])
+
+
+def spawn(case: Case, prefix: Path, write_bytecode: bool) -> dict[str, Any]:
+    spec = {"requests": [[name, case.probes[name].event()] for name in case.cold]}
+    t0 = time.perf_counter_ns()
+    result = run_child(
+        ["bench.coldstart", case.module], spec, child_env(case, prefix, write_bytecode), f"cold start of {case.name}"
+    )
+    result["process_ms"] = (time.perf_counter_ns() - t0) / 1e6
     for step in result["steps"]:
         problem = case.probes[step["name"]].check(step["response"])
         if problem:
@@ -459,24 +456,7 @@ def restore_env(prefix: Path) -> dict[str, str]:
 
 
 def spawn_restore(case: Case, spec: Mapping[str, Any], prefix: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.snapstart"],
-        input=json.dumps(spec).encode(),
-        capture_output=True,
-        cwd=ROOT,
-        env=restore_env(prefix),
-        timeout=180,
-        check=False,
-    )
-    line = next(
-        (ln for ln in proc.stdout.decode(errors="replace").splitlines() if ln.startswith("BENCH_RESULT ")), None
-    )
-    if proc.returncode != 0 or line is None:
-        raise SystemExit(
-            f"restore run of {case.name} failed (exit {proc.returncode}):\n"
-            + proc.stderr.decode(errors="replace")[-3000:]
-        )
-    result = json.loads(line[len("BENCH_RESULT ") :])
+    result = run_child(["bench.snapstart"], spec, restore_env(prefix), f"restore run of {case.name}")
     for name, response in result.pop("responses").items():
         problem = case.probes["call"].check(response)
         if problem:

@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from mcp.server.mcpserver import MCPServer
-
 from app import Settings, create_lambda_handler
-
-
-def build_server() -> MCPServer[Any]:
-    server: MCPServer[Any] = MCPServer("bench")
-
-    @server.tool()
-    async def add(a: int, b: int) -> int:
-        return a + b
-
-    @server.tool()
-    async def echo(text: str) -> str:
-        return text
-
-    return server
+from bench.apps.tools import build_server
 
 
 def build_handler(settings: Settings | None = None):

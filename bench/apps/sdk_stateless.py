@@ -32,19 +32,7 @@ from mangum import Mangum
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
-
-def build_server() -> MCPServer[Any]:
-    server: MCPServer[Any] = MCPServer("bench")
-
-    @server.tool()
-    async def add(a: int, b: int) -> int:
-        return a + b
-
-    @server.tool()
-    async def echo(text: str) -> str:
-        return text
-
-    return server
+from bench.apps.tools import build_server
 
 
 def _enter_session_manager_once(server: MCPServer[Any]) -> asyncio.Task[None]:
