@@ -25,6 +25,7 @@ def mcp_request(
     request_id: int = 7,
     client_name: str = "mcp-lambda",
     capabilities: Mapping[str, Any] | None = None,
+    mcp_name: str | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """(headers, JSON-RPC body) of one request at `era` with a bearer `credential`.
 
@@ -41,6 +42,16 @@ def mcp_request(
         body_params["_meta"] = modern_meta(client_name, capabilities)
         headers["mcp-method"] = method
         name = body_params.get("uri") if method == "resources/read" else body_params.get("name")
-        if method in NAMED_METHODS and isinstance(name, str):
+        if mcp_name is not None:  # e.g. the task id of a tasks/* request
+            headers["mcp-name"] = mcp_name
+        elif method in NAMED_METHODS and isinstance(name, str):
             headers["mcp-name"] = name
     return headers, {"jsonrpc": "2.0", "id": request_id, "method": method, "params": body_params}
+
+
+def result_of(response: Any) -> dict[str, Any]:
+    """The JSON-RPC result of an HTTP 200 answer, failing the test on anything else."""
+    assert response.status_code == 200, response.text
+    message = response.json()
+    assert "error" not in message, message
+    return message["result"]

@@ -26,7 +26,7 @@ from app import scopes
 from app.auth.tool_scopes import ScopeGuard
 from app.errors import InsufficientScope
 from tests.conftest import LiveServer, serve
-from tests.rpc import mcp_request
+from tests.rpc import mcp_request, result_of
 
 from .support import ISSUER, RESOURCE, JwksServer, SigningKeyPair, claims, new_key, ring_json, sign
 
@@ -113,13 +113,6 @@ def rpc(
 ) -> httpx.Response:
     headers, body = mcp_request(credential, era, method, params, request_id=request_id)
     return httpx.post(url, json=body, headers=headers, timeout=30)
-
-
-def result_of(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    message = response.json()
-    assert "error" not in message, message
-    return message["result"]
 
 
 ERAS = pytest.mark.parametrize("era", ["2025-06-18", MODERN], ids=["handshake-era", "2026-07-28"])

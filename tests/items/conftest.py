@@ -19,9 +19,9 @@ from app.items.port import ItemStore
 from app.items.service import ItemService
 from app.items.sqlite_store import SqliteItemStore
 from app.principal import Principal
+from tests.fixtures.backends import store_fixture
 from tests.fixtures.moto_server import serve_moto
 
-BACKENDS = ["sqlite", "dynamodb"]
 TEST_KEY = b"k" * 32
 
 ALICE = Principal(id="alice", kind="api_key", name="Alice")
@@ -77,18 +77,8 @@ def dynamodb_table(dynamodb_client: BaseClient) -> Iterator[str]:
     dynamodb_client.delete_table(TableName=name)
 
 
-def make_store(backend: str, request: pytest.FixtureRequest) -> ItemStore:
-    if backend == "sqlite":
-        return SqliteItemStore(request.getfixturevalue("tmp_path") / "items.sqlite3")
-    return DynamoItemStore(request.getfixturevalue("dynamodb_client"), request.getfixturevalue("dynamodb_table"))
-
-
-@pytest.fixture(params=BACKENDS, ids=BACKENDS)
-def store(request: pytest.FixtureRequest) -> Iterator[ItemStore]:
-    """The store under test, once per backend."""
-    instance = make_store(request.param, request)
-    yield instance
-    instance.close()
+#: The store under test, once per backend.
+store = store_fixture(SqliteItemStore, DynamoItemStore)
 
 
 @pytest.fixture

@@ -12,15 +12,13 @@ import logging
 import socket
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from botocore.client import BaseClient
-from botocore.config import Config
 from mcp import Client
 
 from app.items.cursor import CursorCodec
 from app.items.dynamo_store import DynamoItemStore, OutageLog
 from app.items.service import ItemService
+from tests.fixtures.backends import fault_client
 from tests.fixtures.faults import FaultServer
 
 from .conftest import ALICE, TEST_KEY
@@ -30,18 +28,6 @@ pytestmark = pytest.mark.anyio
 
 BUSY = "the item store is busy; retry the same call in a moment"
 STORE_LOGGER = "app.items.dynamo_store"
-
-
-def _client(endpoint: str) -> BaseClient:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        # Retries low, timeouts short: the fault is seen after two quick attempts.
-        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1),
-    )
 
 
 def _closed_loopback_port() -> int:
@@ -62,7 +48,7 @@ def faulty_endpoint(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]
 
 
 def _service(endpoint: str) -> ItemService:
-    return ItemService(DynamoItemStore(_client(endpoint), "items"), CursorCodec([TEST_KEY], ttl_s=3600))
+    return ItemService(DynamoItemStore(fault_client(endpoint), "items"), CursorCodec([TEST_KEY], ttl_s=3600))
 
 
 def _store_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

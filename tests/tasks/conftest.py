@@ -4,7 +4,6 @@ from the item table's own definition, since tasks share it), and a clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,27 +13,10 @@ from app.tasks.service import TaskService, TaskTimings
 from app.tasks.sqlite_store import SqliteTaskStore
 
 # The moto server, the DynamoDB client, a fresh item table per test and the clock are the item tests' own.
-from tests.items.conftest import FakeClock, dynamodb_client, dynamodb_table, moto_endpoint  # noqa: F401
+from tests.fixtures.backends import store_fixture
+from tests.items.conftest import FakeClock, clock, dynamodb_client, dynamodb_table, moto_endpoint  # noqa: F401
 
-BACKENDS = ["sqlite", "dynamodb"]
-
-
-def make_store(backend: str, request: pytest.FixtureRequest) -> TaskStore:
-    if backend == "sqlite":
-        return SqliteTaskStore(request.getfixturevalue("tmp_path") / "items.sqlite3")
-    return DynamoTaskStore(request.getfixturevalue("dynamodb_client"), request.getfixturevalue("dynamodb_table"))
-
-
-@pytest.fixture(params=BACKENDS, ids=BACKENDS)
-def store(request: pytest.FixtureRequest) -> Iterator[TaskStore]:
-    instance = make_store(request.param, request)
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+store = store_fixture(SqliteTaskStore, DynamoTaskStore)
 
 
 @pytest.fixture

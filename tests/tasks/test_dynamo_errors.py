@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import logging
 
-import boto3
 import pytest
-from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -18,6 +15,7 @@ from app.errors import Conflict, StoreUnavailable
 from app.tasks.dynamo_store import DynamoTaskStore
 from app.tasks.extension import ANONYMOUS
 from app.tasks.model import new_task, utcnow
+from tests.fixtures.backends import fault_client
 from tests.fixtures.faults import FaultServer
 
 BUSY = "the task store is busy; retry the same call in a moment"
@@ -28,17 +26,6 @@ RECORD = new_task(
 )  # fmt: skip
 
 
-def _client(endpoint: str | None = None) -> BaseClient:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1),
-    )
-
-
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == STORE_LOGGER and r.levelno == logging.WARNING]
 
@@ -46,7 +33,7 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 def test_a_connection_reset_is_busy_logged_once_for_many_calls(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     with FaultServer("reset") as server:
-        store = DynamoTaskStore(_client(server.url), "items")
+        store = DynamoTaskStore(fault_client(server.url), "items")
         for call in (lambda: store.get("p", "t"), lambda: store.create(RECORD), lambda: store.replace(RECORD, 1)):
             with pytest.raises(StoreUnavailable, match=BUSY):
                 call()
@@ -59,7 +46,7 @@ def test_a_connection_reset_is_busy_logged_once_for_many_calls(caplog: pytest.Lo
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError"])
 def test_throttling_after_botocores_retries_is_busy(code: str, caplog: pytest.LogCaptureFixture) -> None:
-    client = _client()
+    client = fault_client()
     store = DynamoTaskStore(client, "items")
     with Stubber(client) as stub:
         stub.add_client_error("get_item", service_error_code=code, http_status_code=400)
@@ -69,7 +56,7 @@ def test_throttling_after_botocores_retries_is_busy(code: str, caplog: pytest.Lo
 
 
 def test_failed_conditions_are_the_stores_answers_and_other_errors_propagate() -> None:
-    client = _client()
+    client = fault_client()
     store = DynamoTaskStore(client, "items")
     with Stubber(client) as stub:
         stub.add_client_error("put_item", service_error_code="ConditionalCheckFailedException", http_status_code=400)

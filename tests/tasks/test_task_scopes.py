@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.errors import FORBIDDEN_CODE
+from tests.rpc import mcp_request, result_of
 from tests.auth.support import ISSUER, RESOURCE, JwksServer, SigningKeyPair, claims, new_key, ring_json, sign
 from tests.conftest import LiveServer, serve
 
@@ -72,30 +73,10 @@ def live(
 
 def rpc(url: str, credential: str, method: str, params: dict[str, Any], *, name: str | None = None) -> httpx.Response:
     """One 2026-07-28 request that declares the Tasks extension; `name` goes in Mcp-Name."""
-    body_params = {
-        **params,
-        "_meta": {
-            "io.modelcontextprotocol/protocolVersion": MODERN,
-            "io.modelcontextprotocol/clientCapabilities": {"extensions": {TASKS: {}}},
-        },
-    }
-    headers = {
-        "Authorization": f"Bearer {credential}",
-        "Accept": "application/json, text/event-stream",
-        "MCP-Protocol-Version": MODERN,
-        "Mcp-Method": method,
-    }
-    if name is not None:
-        headers["Mcp-Name"] = name
-    body = {"jsonrpc": "2.0", "id": 9, "method": method, "params": body_params}
+    headers, body = mcp_request(
+        credential, MODERN, method, params, request_id=9, capabilities={"extensions": {TASKS: {}}}, mcp_name=name
+    )
     return httpx.post(url, json=body, headers=headers, timeout=30)
-
-
-def result_of(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    message = response.json()
-    assert "error" not in message, message
-    return message["result"]
 
 
 def assert_challenge_for_items_read(response: httpx.Response, port: int) -> None:
