@@ -230,12 +230,6 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     auth = auth.with_declared_scopes(scopes.CATALOG.all_scopes())
     install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
     return Product(
-        settings=settings,
-        auth=auth,
-        server=server,
-        observability=observability,
-        sealing=sealing,
-        dynamodb=dynamodb,
-        tasks=tasks,
-        log_stream=log_stream,
-    )
+        settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
+        dynamodb=dynamodb, tasks=tasks, log_stream=log_stream,
+    )  # fmt: skip

@@ -99,12 +99,5 @@ def run_child(
     """
     flags = ["-I", "-S"] + ([] if bytecode_writes else ["-B"])
     bootstrap = f"import sys; sys.path.insert(0, {str(artifact)!r}); del sys\n"
-    return subprocess.run(
-        [python, *flags, "-c", bootstrap + code, *args],
-        env=env,
-        cwd=artifact,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    command = [python, *flags, "-c", bootstrap + code, *args]
+    return subprocess.run(command, env=env, cwd=artifact, capture_output=True, text=True, timeout=timeout, check=False)

@@ -120,17 +120,11 @@ class McpEndpoint:
             decoded = wire.decode_json(body)
         except wire.ParseFailure:
             return wire.PARSE_ERROR_REPLY
+        lifespan_state = self._lifespan_state if self._lifespan_stack else await self._lifespan()
         exchange = Exchange(
-            server=self._server,
-            lifespan_state=self._lifespan_state if self._lifespan_stack else await self._lifespan(),
-            budget_s=self.budget_s(scope),
-            scope=scope,
-            headers=headers,
-            pairs=pairs,
-            body=body,
-            json_ok=json_ok,
-            sse_ok=sse_ok,
-        )
+            server=self._server, lifespan_state=lifespan_state, budget_s=self.budget_s(scope), scope=scope,
+            headers=headers, pairs=pairs, body=body, json_ok=json_ok, sse_ok=sse_ok,
+        )  # fmt: skip
         # Era routing: a version header that is not a handshake revision, or
         # (without the header) a body carrying the 2026-07-28 envelope.
         version = headers.get("mcp-protocol-version")

@@ -13,17 +13,8 @@ from app.errors import FORBIDDEN_CODE, UNAVAILABLE_CODE
 from app.auth.authn import CredentialAuthenticator
 
 from .support import (
-    MCP_BODY,
-    FakeClock,
-    FlakyProvider,
-    Ssm,
-    auth_settings,
-    bearer,
-    build_app,
-    client,
-    closed_port_url,
-    new_key,
-    ring_json,
+    MCP_BODY, FakeClock, FlakyProvider, Ssm, auth_settings, bearer, build_app, client, closed_port_url, new_key,
+    ring_json
 )
 
 pytestmark = pytest.mark.anyio

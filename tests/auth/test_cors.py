@@ -5,17 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .support import (
-    MCP_BODY,
-    ORIGIN,
-    FakeClock,
-    FlakyProvider,
-    Ssm,
-    auth_settings,
-    bearer,
-    build_app,
-    client,
-    new_key,
-    ring_json,
+    MCP_BODY, ORIGIN, FakeClock, FlakyProvider, Ssm, auth_settings, bearer, build_app, client, new_key, ring_json
 )
 
 pytestmark = pytest.mark.anyio

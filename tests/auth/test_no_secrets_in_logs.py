@@ -16,24 +16,8 @@ from app.auth.keygen import main as keygen_main
 from app.auth.request_state import build_request_state_security
 
 from .support import (
-    MCP_BODY,
-    FakeClock,
-    FlakyProvider,
-    JwksServer,
-    SigningKeyPair,
-    Ssm,
-    auth_settings,
-    bearer,
-    build_app,
-    claims,
-    client,
-    closed_port_url,
-    new_key,
-    oauth_env,
-    random_kid,
-    ring_json,
-    sign,
-    unsigned_token,
+    MCP_BODY, FakeClock, FlakyProvider, JwksServer, SigningKeyPair, Ssm, auth_settings, bearer, build_app, claims,
+    client, closed_port_url, new_key, oauth_env, random_kid, ring_json, sign, unsigned_token
 )
 
 pytestmark = pytest.mark.anyio

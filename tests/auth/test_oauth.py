@@ -14,26 +14,8 @@ from app.errors import UNAVAILABLE_CODE
 from app.auth.jwks import parse_jwks
 
 from .support import (
-    ISSUER,
-    MCP_BODY,
-    RESOURCE,
-    FakeClock,
-    JwksServer,
-    SigningKeyPair,
-    Ssm,
-    auth_settings,
-    b64u,
-    bearer,
-    build_app,
-    claims,
-    client,
-    closed_port_url,
-    new_key,
-    oauth_env,
-    random_kid,
-    ring_json,
-    sign,
-    unsigned_token,
+    ISSUER, MCP_BODY, RESOURCE, FakeClock, JwksServer, SigningKeyPair, Ssm, auth_settings, b64u, bearer, build_app,
+    claims, client, closed_port_url, new_key, oauth_env, random_kid, ring_json, sign, unsigned_token
 )
 
 pytestmark = pytest.mark.anyio
