@@ -3,6 +3,6 @@
 The API function invokes it asynchronously with a task id; see `app.tasks.worker`.
 """
 
-from app.tasks.entry import build_worker
+from app.main import build_product
 
-handler = build_worker()
+handler = build_product().task_worker()

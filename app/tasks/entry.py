@@ -1,8 +1,7 @@
-"""The task worker's entry: the product, built like the API function's, and its task runtime's worker."""
+"""The task worker of a built product: `worker.handler` is `build_product().task_worker()`, which calls this."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from app.errors import ConfigurationError
@@ -19,8 +18,3 @@ def worker_for(product: Any) -> LambdaTaskWorker:
         )
     return LambdaTaskWorker(runtime.executor, deadline_margin_s=runtime.settings.deadline_margin_s)
 
-
-def build_worker(environ: Mapping[str, str] | None = None) -> LambdaTaskWorker:
-    from app.main import build_product  # the composition root imports this module: resolved at call time
-
-    return build_product(environ).task_worker()
