@@ -45,8 +45,9 @@ The product's cases live in `bench.product`, which registers them when `bench.ru
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,10 @@ class Case:
     #: Entered around every batch of calls to this case's handler (verify, warm-up, each round):
     #: e.g. logging switched on and stdout redirected for the production configuration.
     around: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+    #: The handler is built by `Product.lambda_handler()`, which ends start-up with `app.main.settle_heap()`
+    #: (start-up heap frozen, young-generation threshold raised): its batches run with those collector
+    #: settings, every other case's with Python's defaults, as each would run on Lambda (see `heap`).
+    settled_heap: bool = False
 
     def handler(self) -> Handler:
         if self.factory is not None:
@@ -96,13 +101,45 @@ class Case:
     def context(self) -> contextlib.AbstractContextManager[Any]:
         return self.setup() if self.setup is not None else contextlib.nullcontext()
 
-    def io(self) -> contextlib.AbstractContextManager[Any]:
-        return self.around() if self.around is not None else contextlib.nullcontext()
+    @contextlib.contextmanager
+    def io(self) -> Iterator[None]:
+        with heap(settled=self.settled_heap), (self.around() if self.around is not None else contextlib.nullcontext()):
+            yield
 
     @property
     def in_process(self) -> bool:
         """Whether the run builds this case's handler in-process (it has warm probes)."""
         return bool(self.warm)
+
+
+#: The collector's thresholds as Python starts (before any handler is built in this process).
+DEFAULT_GC_THRESHOLD = gc.get_threshold()
+
+
+@contextlib.contextmanager
+def heap(*, settled: bool) -> Iterator[None]:
+    """The collector as a case's deployment leaves it, around one batch of its calls.
+
+    `settle_heap()` is process-wide and every in-process case shares this process, so the
+    bench applies it per batch: settled, `settle_heap()` itself (what is alive now is frozen,
+    gen0 threshold raised); otherwise Python's defaults. Afterwards back to the defaults with
+    nothing frozen. Both steps are O(1) list splices, outside any timing.
+    """
+    default_heap()
+    if settled:
+        from app.main import settle_heap
+
+        settle_heap()
+    try:
+        yield
+    finally:
+        default_heap()
+
+
+def default_heap() -> None:
+    """Nothing frozen, Python's thresholds: undoes `settle_heap()` (building a product handler calls it)."""
+    gc.unfreeze()
+    gc.set_threshold(*DEFAULT_GC_THRESHOLD)
 
 
 def standard_probes(headers: Mapping[str, str] | None = None, *, modern: bool = True) -> dict[str, Probe]:

@@ -8,7 +8,7 @@ a child process of their own (`bench.snapstart`), never as cold imports.
                         `create_lambda_handler(server, settings, wrap=protect)`, a local dev key.
 - `project-auth-ring`   the same with an API key checked against a cached key ring (file loader:
                         the same `RefreshingCache` and `KeyRing.verify` as the SSM ring on Lambda).
-- `product`             `build_product(...).lambda_build().handler`, local configuration:
+- `product`             `build_product(...).lambda_handler()`, local configuration:
                         auth + the observability middleware (logging off), every tool registered.
 - `product-prod`        the same in the production configuration on Lambda: observability as on
                         Lambda (JSON access log, EMF metrics; tracing off: no X-Ray daemon), logs
@@ -41,7 +41,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench import aws, events
-from bench.cases import Case, Probe, register, standard_probes
+from bench.cases import Case, Probe, default_heap, register, standard_probes
 
 #: Local-only development key (AuthSettings refuses MCP_DEV_API_KEY on Lambda).
 DEV_KEY = "bench-local-dev-key-0001"
@@ -114,15 +114,23 @@ def auth_only_handler(auth_env: Mapping[str, str]):  # noqa: ANN201 - a Lambda h
     return create_lambda_handler(build_server(), settings, wrap=lambda app: protect(app, settings, auth))
 
 
-def product_build(env: Mapping[str, str], *, lambda_like: bool = False, log_stream: Any = None):  # noqa: ANN201
-    """`build_product(env).lambda_build()`; with `lambda_like`, observability configured as on Lambda."""
+def product_of(env: Mapping[str, str], *, lambda_like: bool = False, log_stream: Any = None):  # noqa: ANN201
+    """`build_product(env)`; with `lambda_like`, observability configured as on Lambda."""
     from app.main import build_product
     from app.observability import ObservabilitySettings
 
     product = build_product(dict(env), log_stream=log_stream)
     if lambda_like:
         product = replace(product, observability=ObservabilitySettings.from_env(LAMBDA_LIKE))
-    return product.lambda_build()
+    return product
+
+
+def product_handler(env: Mapping[str, str], **options: Any):  # noqa: ANN201
+    """The handler as Lambda runs it: `Product.lambda_handler()`, which ends with `settle_heap()`.
+
+    Cases built with it set `settled_heap=True` (the bench re-applies the collector settings per batch).
+    """
+    return product_of(env, **options).lambda_handler()
 
 
 @contextlib.contextmanager
@@ -235,12 +243,13 @@ register(
     Case(
         name="product",
         module="app.main",
-        description="the product, local config: build_product(dev key, SQLite).lambda_build().handler "
+        description="the product, local config: build_product(dev key, SQLite).lambda_handler() "
         "(auth + observability middleware, logging off; every tool registered)",
         probes={**standard_probes(headers=AUTH, modern=False), "list": list_probe(AUTH, _ALL_TOOLS)},
         warm=("call", "list"),
         cold=(),
-        factory=lambda: product_build(_product_dir.local_env()).handler,
+        factory=lambda: product_handler(_product_dir.local_env()),
+        settled_heap=True,
         setup=_product_dir.setup,
         extras={"paired_with": "project"},
     )
@@ -276,7 +285,7 @@ def _scoped_handler():  # noqa: ANN201
         "MCP_SECRET_TTL_S": "86400",
         "ITEMS_SQLITE_PATH": os.path.join(_scoped_dir.path, "items.sqlite3"),
     }
-    return product_build(env).handler
+    return product_handler(env)
 
 
 def _reader() -> dict[str, str]:
@@ -300,6 +309,7 @@ register(
         warm=("call", "list"),
         cold=(),
         factory=_scoped_handler,
+        settled_heap=True,
         setup=_scoped_setup,
     )
 )
@@ -328,9 +338,9 @@ class _Production:
                 self.stdout.close()
 
     def handler(self):  # noqa: ANN201
-        build = product_build(self.dir.local_env(), lambda_like=True, log_stream=self.logs)
-        self.settings = build.observability.settings
-        return build.handler
+        product = product_of(self.dir.local_env(), lambda_like=True, log_stream=self.logs)
+        self.settings = product.observability
+        return product.lambda_handler()
 
     @contextlib.contextmanager
     def io(self) -> Iterator[None]:
@@ -361,6 +371,7 @@ register(
         warm=("call", "call_modern"),
         cold=(),
         factory=production.handler,
+        settled_heap=True,
         setup=production.setup,
         around=production.io,
         extras={"output": production},
@@ -483,7 +494,7 @@ class _Items:
                 self.ddb = None
 
     def handler(self):  # noqa: ANN201
-        handler = product_build(self.env).handler
+        handler = product_handler(self.env)
         response = handler(
             events.tools_call_event("items_add", {"title": ITEM_TITLE, "body": "read by the benchmark"}, AUTH),
             events.FakeLambdaContext(),
@@ -499,6 +510,7 @@ class _Items:
 
             from app.items.sqlite_store import SqliteItemStore
 
+            default_heap()  # gc.get_objects() does not list what lambda_handler()'s settle_heap() froze
             path = self.env["ITEMS_SQLITE_PATH"]
             self.store = next(
                 o for o in gc.get_objects() if isinstance(o, SqliteItemStore) and _sqlite_path(o) == path
@@ -556,6 +568,7 @@ for _backend, _max_calls, _where in (
             warm=("items_get", "items_add", "items_add_idem"),
             cold=(),
             factory=_items.handler,
+            settled_heap=True,
             setup=_items.setup,
             max_calls=_max_calls,
             extras={"kind": "items", "backend": _backend, "after_batch": _items.after_batch, "notes": _items.notes},
@@ -640,7 +653,7 @@ class _Tasks:
             "TASKS_DISPATCH_TIMEOUT_S": "86400",
             "TASKS_TTL_S": "86400",
         }
-        handler = product_build(env).handler
+        handler = product_handler(env)
         context = events.FakeLambdaContext()
         added = handler(events.tools_call_event("items_add", {"title": ITEM_TITLE}, AUTH), context)
         problem = check_item(created=True)(added)
@@ -708,6 +721,7 @@ register(
         warm=("items_get", "items_add", "task_create", "task_get"),
         cold=(),
         factory=_tasks.handler,
+        settled_heap=True,
         setup=_tasks.setup,
         max_calls=300,  # as items-sqlite: each sync tool call and each creation runs on a new worker thread
         # Reported in the item-store table (the same columns); the 2x target is in bench.report.

@@ -447,7 +447,7 @@ def restore_rows(restore_res: Mapping[str, Any]) -> list[list[str]]:
 
 
 RESTORE_NOTE = (
-    "restore: in a fresh process per run, build_product(...).lambda_build() (observability as on Lambda), "
+    "restore: in a fresh process per run, build_product(...).lambda_build() + settle_heap() (observability as on Lambda), "
     "before_snapshot() (priming), after_restore(), then the FIRST tools/call through the handler, timed, vs "
     "the median of the warm calls that follow in the same process (1st / warm: median over runs of each run's "
     "ratio). after_restore() invalidates the secret "

@@ -46,7 +46,7 @@ from typing import Any
 
 from bench import events
 from bench import product as _product_cases  # noqa: F401 - registers the product's cases
-from bench.cases import CASES, Case
+from bench.cases import CASES, Case, default_heap
 from bench.goals import goals
 from bench.report import MODES, notes_from, output_notes, publish, summarize
 
@@ -597,6 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stack.enter_context(case.context())
         log("building handlers")
         handlers = {c.name: c.handler() for c in local_cases}
+        default_heap()  # each batch sets its case's collector settings (Case.io)
         log("verifying every probe twice")
         samples, failures = verify(local_cases, handlers)
         report["samples"] = samples

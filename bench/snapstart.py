@@ -5,7 +5,7 @@
 spec (stdin): {"env": {...build_product's environment...}, "os_environ": {...for boto3...},
                "observability_env": {...}, "event": {...}, "warm_calls": N}
 
-1. import + `build_product(env)` (observability as on Lambda) + `lambda_build()`  (init)
+1. import + `build_product(env)` (observability as on Lambda) + `lambda_build()` + `settle_heap()`  (init)
 2. `build.snapstart.before_snapshot()`                                             (priming)
    -- Lambda would take the snapshot here and, later, restore a copy of it --
 3. `build.snapstart.after_restore()`: secret caches invalidated, `random` re-seeded
@@ -42,7 +42,7 @@ def main() -> None:
     from dataclasses import replace
 
     from app.auth.ssm import make_ssm_provider
-    from app.main import build_product
+    from app.main import build_product, settle_heap
     from app.observability import ObservabilitySettings
     from bench import events
     from bench.product import Sink
@@ -54,6 +54,7 @@ def main() -> None:
     product = build_product(env, log_stream=logs)
     product = replace(product, observability=ObservabilitySettings.from_env(spec["observability_env"]))
     build = product.lambda_build()
+    settle_heap()  # as Product.lambda_handler() ends start-up (it does not return the hooks the bench calls)
     t_built = time.perf_counter_ns()
 
     ssm_calls: list[str] = []
