@@ -12,6 +12,7 @@ module does one fetch per call.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import urllib.request
@@ -95,12 +96,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect())
+@functools.cache
+def _opener() -> urllib.request.OpenerDirector:
+    # Built at the first fetch, not at import: its HTTPS handler creates an SSL context and loads
+    # the CA bundle (~18 ms, a few MB), and only an OAuth configuration ever fetches a JWKS.
+    return urllib.request.build_opener(_NoRedirect())
 
 
 def fetch_url(url: str, timeout: float, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "mcp-lambda-auth"})
-    with _opener.open(request, timeout=timeout) as response:
+    with _opener().open(request, timeout=timeout) as response:
         if response.status != 200:
             raise ValueError("JWKS fetch did not answer 200")
         body: bytes = response.read(max_bytes + 1)
