@@ -43,6 +43,7 @@ from app.auth.metadata import metadata_routes
 from app.auth.request_state import Sealing, build_sealing
 from app.auth.ssm import make_ssm_provider
 from app.auth.tool_scopes import ScopeGuard
+from app.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.observability import Observability, ObservabilitySettings, ObservedHandler
@@ -51,7 +52,7 @@ from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
 from app.tasks.config import TaskSettings
 from app.tasks.entry import worker_for
-from app.tasks.factory import TaskRuntime, build_task_runtime
+from app.tasks.factory import TaskRuntime, build_task_runtime, make_lambda_client
 from app.tasks.worker import LambdaTaskWorker
 from app.transport.asgi import create_asgi_app
 from app.transport.config import Settings
@@ -93,6 +94,8 @@ class Product:
     tasks: TaskRuntime | None = None
     #: Where the app's logs go (tests); default stdout on Lambda, stderr elsewhere.
     log_stream: IO[str] | None = field(default=None, repr=False, compare=False)
+    #: AWS clients built at their first use; SnapStart priming builds them before the snapshot.
+    lazy_clients: tuple[LazyClient, ...] = ()
 
     def asgi_app(self) -> ASGIApp:
         """The protected ASGI app (`make run`): logs, no metrics or traces (no invocation to flush them)."""
@@ -144,6 +147,7 @@ class Product:
             secret_caches=self._secret_caches(authenticator),
             ssm_provider=self._ssm_provider(),
             dynamodb=self.dynamodb,
+            clients=self.lazy_clients,
             tool_calls=PRIMING_TOOL_CALLS,
             unobserved=observability.unobserved,
             credential=lambda: priming_credential(authenticator.key_ring),
@@ -209,18 +213,27 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     cursor_keys = sealing.derived_keys(CURSOR_KEY_LABEL) if sealing is not None else None
     item_settings = ItemStoreSettings.from_env(env)
     dynamodb: DynamoTable | None = None
+    # AWS clients built at their first use, or by SnapStart priming: a cold start whose request
+    # does not reach the item table or dispatch a task does not load their service models.
+    clients: list[LazyClient] = []
+    lambda_client: LazyClient | None = None
     if item_settings.backend == "dynamodb":
         assert item_settings.table_name is not None  # ItemStoreSettings guarantees it
-        dynamodb = DynamoTable(make_dynamodb_client(), item_settings.table_name)
+        clients.append(LazyClient("dynamodb", make_dynamodb_client))
+        dynamodb = DynamoTable(clients[-1], item_settings.table_name)
     store = build_item_store(item_settings, dynamodb_client=dynamodb.client if dynamodb else None)
     items = build_item_service(item_settings, store=store, cursor_keys=cursor_keys)
     task_settings = TaskSettings.from_env(env)
     tasks: TaskRuntime | None = None
     if task_settings.runs_tasks:
+        if task_settings.worker_function:  # built at the first dispatch (or by SnapStart priming)
+            lambda_client = LazyClient("lambda", make_lambda_client)
+            clients.append(lambda_client)
         tasks = build_task_runtime(
             task_settings,
             item_settings,
             dynamodb_client=dynamodb.client if dynamodb else None,
+            lambda_client=lambda_client,
             authorize_tool=scopes.require_tool,  # a task's tool scopes apply to its tasks/* calls
         )
     else:
@@ -231,5 +244,5 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
     return Product(
         settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
-        dynamodb=dynamodb, tasks=tasks, log_stream=log_stream,
+        dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients),
     )  # fmt: skip

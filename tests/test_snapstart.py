@@ -181,6 +181,29 @@ def test_before_snapshot_primes_everything_without_credentials_or_writes(
     assert env.ssm_calls == [KEYS_PARAM]
 
 
+def test_aws_clients_are_built_at_their_first_use_or_by_priming_not_at_start_up(env: LambdaEnv) -> None:
+    product = build_product({**lambda_environ(), "TASKS_WORKER_FUNCTION": "mcp-worker"}, log_stream=io.StringIO())
+    build = product.lambda_build()
+    clients = {client.service: client for client in product.lazy_clients}
+    assert sorted(clients) == ["dynamodb", "lambda"]
+    assert not any(client.built for client in clients.values())
+    key_id, reader_key = generate_key()  # the fixture's key has no scope; items_list needs items:read
+    ring = {key_id: {"sha256": digest_hex(reader_key), "name": "reader", "scopes": ["items:read"]}}
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=KEYS_PARAM, Value=json.dumps(ring), Type="SecureString", Overwrite=True
+    )
+    lazy = LambdaEnv(build=build, api_key=reader_key, logs=io.StringIO(), ddb=env.ddb)
+
+    assert lazy.call()["statusCode"] == 200  # a tool without the store: nothing built
+    assert not any(client.built for client in clients.values())
+    listed = lazy.call({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "items_list", "arguments": {}}})
+    assert listed["statusCode"] == 200 and '"isError":false' in listed["body"].replace(" ", "")
+    assert clients["dynamodb"].built and not clients["lambda"].built  # the store's first use built its client
+
+    report = build.snapstart.before_snapshot()
+    assert sorted(report.clients) == ["dynamodb", "lambda"] and all(client.built for client in clients.values())
+
+
 def test_priming_failures_are_logged_never_raised(env: LambdaEnv) -> None:
     env.ddb.delete_table(TableName=TABLE)
 

@@ -62,6 +62,8 @@ class PrimeReport:
     authenticated: int = 0
     authenticated_answered: int = 0
     modules: list[str] = field(default_factory=list)
+    #: The services whose lazily built client priming built.
+    clients: list[str] = field(default_factory=list)
     describe_table: str = "skipped"
 
 
@@ -86,6 +88,7 @@ class SnapStartHooks:
         secret_caches: Iterable[Invalidatable] = (),
         ssm_provider: Any = None,
         dynamodb: DynamoTable | None = None,
+        clients: Iterable[Any] = (),
         describe_table: bool = True,
         tool_calls: Sequence[tuple[str, Mapping[str, Any]]] = (),
         unobserved: Callable[[], AbstractContextManager[Any]] = nullcontext,
@@ -98,6 +101,8 @@ class SnapStartHooks:
         self._caches = tuple(secret_caches)
         self._ssm_provider = ssm_provider
         self._dynamodb = dynamodb
+        #: Lazily built AWS clients (`app.aws_client.LazyClient`): built before the snapshot, not in a request.
+        self._clients = tuple(clients)
         self._describe_table = describe_table
         self._tool_calls = tuple(tool_calls)
         self._unobserved = unobserved
@@ -113,7 +118,7 @@ class SnapStartHooks:
         report = PrimeReport()
         started = time.perf_counter()
         with self._unobserved():
-            for stage in (self._prime_requests, self._prime_modules, self._prime_dynamodb):
+            for stage in (self._prime_clients, self._prime_requests, self._prime_modules, self._prime_dynamodb):
                 try:
                     stage(report)
                 except Exception as exc:  # noqa: BLE001 - a failed stage costs the first request time, nothing else
@@ -168,6 +173,11 @@ class SnapStartHooks:
                     report.authenticated += 1
                     if _answered(response):
                         report.authenticated_answered += 1
+
+    def _prime_clients(self, report: PrimeReport) -> None:
+        for client in self._clients:
+            client.resolve()
+            report.clients.append(client.service)
 
     def _prime_modules(self, report: PrimeReport) -> None:
         for name in LAZY_MODULES:
