@@ -13,6 +13,7 @@ from app.items.service import ItemService
 from app.items.tools import Finish, bind_item_tools
 from app.tasks.factory import TaskRuntime
 from app.tasks.items_export import register_items_export
+from app.transport.sdk import new_mcp_server
 from app.views import add_board
 
 SERVER_NAME = "mcp-lambda"
@@ -43,7 +44,9 @@ def build_server(
         views = Apps()
         add_board(views)
         finish_items = bind_item_tools(lambda: service, views)
-    server: MCPServer[Any] = MCPServer(
+    # Not MCPServer(...) directly: on Lambda the runtime has configured logging already, and the SDK's own
+    # set-up would only import rich (~40 ms of cold start) for a basicConfig that does nothing.
+    server: MCPServer[Any] = new_mcp_server(
         SERVER_NAME,
         instructions=INSTRUCTIONS,
         version=SERVER_VERSION,

@@ -8,7 +8,7 @@ peak RSS (VmHWM), and how many loaded modules came from bytecode vs were compile
 
 Only what every handler module imports anyway is loaded before the timed import
 (sys, time, importlib, logging: `logging.disable` must precede the import to
-silence start-up logs); the spec is parsed after it.
+silence start-up logs; a root handler stands for the Lambda runtime's); the spec is parsed after it.
 """
 
 import importlib
@@ -52,6 +52,9 @@ def _peak_rss_mb() -> float:
 
 def main() -> None:
     raw = sys.stdin.buffer.read()
+    # The Lambda runtime adds its handler to the root logger before it imports the handler module:
+    # libraries that call logging.basicConfig() at import (the SDK's MCPServer does) find it configured.
+    logging.getLogger().addHandler(logging.StreamHandler(sys.stderr))
     logging.disable(logging.CRITICAL)
     start = time.perf_counter_ns()
     module = importlib.import_module(sys.argv[1])

@@ -29,11 +29,18 @@ Assumptions (library: what we rely on -> why):
 9. anyio: the asyncio backend lives in `anyio._backends._asyncio`, imported lazily by
    the first anyio call that needs it -> imported at start-up, so the first request
    does not pay for it (~7 ms; the SDK's own app happens to import it at start-up too).
+10. mcp: `MCPServer.__init__` calls `configure_logging` looked up in its own module
+   (`mcp.server.mcpserver.server`), which imports rich and calls `logging.basicConfig`,
+   a no-op once the root logger has a handler (the Lambda runtime adds one before
+   importing the handler) -> `new_mcp_server` skips it then: rich's import (~35-50 ms,
+   ~1.5 MB) bought nothing.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
@@ -129,3 +136,24 @@ ANYIO_ASYNCIO_BACKEND = "anyio._backends._asyncio"
 def load_async_backend() -> None:
     """(9) Import anyio's asyncio backend now (start-up), not inside the first request."""
     importlib.import_module(ANYIO_ASYNCIO_BACKEND)
+
+
+def _logging_already_configured(*_args: Any, **_kwargs: Any) -> None:
+    """(10) Stands in for the SDK's `configure_logging` while the root logger has a handler."""
+
+
+def new_mcp_server(*args: Any, **kwargs: Any) -> MCPServer[Any]:
+    """(10) `MCPServer(*args, **kwargs)`, without the SDK's logging set-up where it would change nothing.
+
+    Assumes `MCPServer.__init__` reads `configure_logging` from its module's globals at call time.
+    With no root handler (e.g. `make run`, a plain script) the SDK's set-up runs as usual.
+    """
+    if not logging.getLogger().handlers:
+        return MCPServer(*args, **kwargs)
+    module = sys.modules[MCPServer.__module__]
+    original = module.configure_logging
+    module.configure_logging = _logging_already_configured  # start-up, single-threaded; restored below
+    try:
+        return MCPServer(*args, **kwargs)
+    finally:
+        module.configure_logging = original

@@ -204,6 +204,54 @@ def test_9_anyio_asyncio_backend_is_the_module_start_up_preloads() -> None:
     )
 
 
+_SERVER_IN_A_FRESH_PROCESS = """
+import json, logging, sys
+if sys.argv[1] == "runtime-handler":
+    logging.getLogger().addHandler(logging.StreamHandler())  # as the Lambda runtime does before the import
+before = [type(h).__name__ for h in logging.getLogger().handlers]
+from mcp.server.mcpserver import server as module
+from app.transport import sdk
+original = module.configure_logging
+server = sdk.new_mcp_server("seam")
+print(json.dumps({
+    "rich": "rich" in sys.modules,
+    "before": before,
+    "after": [type(h).__name__ for h in logging.getLogger().handlers],
+    "restored": module.configure_logging is original,
+    "name": server.name,
+}))
+"""
+
+
+def _new_server_in_fresh_process(mode: str) -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", _SERVER_IN_A_FRESH_PROCESS, mode], cwd=root, capture_output=True, check=True, timeout=60
+    )
+    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+
+def test_10_mcpserver_logging_set_up_is_skipped_when_the_root_logger_has_a_handler() -> None:
+    seen = _new_server_in_fresh_process("runtime-handler")
+    assert seen["name"] == "seam" and seen["restored"] is True
+    assert seen["after"] == seen["before"] == ["StreamHandler"]  # basicConfig would have left it so too
+    assert seen["rich"] is False, (
+        "MCPServer() imported rich although its logging set-up was skipped: MCPServer.__init__ no longer calls "
+        "configure_logging from mcp.server.mcpserver.server, so sdk.new_mcp_server must change"
+    )
+
+
+def test_10_mcpserver_logging_set_up_runs_as_usual_without_a_root_handler() -> None:
+    seen = _new_server_in_fresh_process("bare")
+    assert seen["before"] == [] and seen["after"] == ["RichHandler"] and seen["rich"] is True
+    assert seen["restored"] is True
+
+
 def test_no_private_sdk_access_outside_the_seam() -> None:
     import re
     from pathlib import Path
