@@ -15,7 +15,6 @@ from app.items.config import ItemStoreSettings
 from app.items.cursor import CursorCodec
 from app.items.port import ItemStore
 from app.items.service import ItemService
-from app.items.sqlite_store import SqliteItemStore
 
 if TYPE_CHECKING:  # boto3/botocore are imported when a DynamoDB client is built (~100+ ms of cold start)
     from botocore.client import BaseClient
@@ -51,6 +50,8 @@ def build_item_store(settings: ItemStoreSettings, *, dynamodb_client: BaseClient
         from app.items.dynamo_store import DynamoItemStore  # imports botocore
 
         return DynamoItemStore(dynamodb_client or make_dynamodb_client(), settings.table_name)
+    from app.items.sqlite_store import SqliteItemStore  # here: a DynamoDB configuration never loads sqlite3
+
     return SqliteItemStore(settings.sqlite_path)
 
 

@@ -24,7 +24,6 @@ from app.tasks.execution import ExecutorSettings, TaskExecutor, TaskRunMiddlewar
 from app.tasks.extension import Tasks
 from app.tasks.port import TaskStore
 from app.tasks.service import TaskService, TaskTimings
-from app.tasks.sqlite_store import SqliteTaskStore
 from app.transport.sdk import install_middleware, lowlevel_server
 
 if TYPE_CHECKING:  # boto3/botocore load only when a client is built (cold start of the SQLite config)
@@ -46,6 +45,8 @@ def build_task_store(item_settings: ItemStoreSettings, *, dynamodb_client: BaseC
         from app.tasks.dynamo_store import DynamoTaskStore  # imports botocore
 
         return DynamoTaskStore(dynamodb_client or make_dynamodb_client(), item_settings.table_name)
+    from app.tasks.sqlite_store import SqliteTaskStore  # here: a DynamoDB configuration never loads sqlite3
+
     return SqliteTaskStore(item_settings.sqlite_path)
 
 
