@@ -95,6 +95,24 @@ def _v2_event(path: str, body: dict[str, Any], stage: str = "$default") -> dict[
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 1, "b": 2}}}
 
 
+def test_an_http_api_invocation_builds_its_asgi_scope_once(handler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mangum.handlers import HTTPGateway
+
+    builds: list[str] = []
+    build = HTTPGateway.scope.fget
+    assert build is not None
+
+    def counted(gateway: HTTPGateway) -> Any:
+        builds.append(gateway.event["rawPath"])
+        return build(gateway)
+
+    monkeypatch.setattr(HTTPGateway, "scope", property(counted))
+    event = json.loads((EVENTS[0].parent / "http-v2-tools-call.json").read_text())
+    response = handler(copy.deepcopy(event), FakeLambdaContext())
+    assert response["statusCode"] == 200 and "result" in _body(response)
+    assert builds == [event["rawPath"]]  # Mangum reads it twice; it is built once
+
+
 def test_http_api_named_stage_prefix_is_stripped(handler: Any) -> None:
     response = handler(_v2_event("/dev/mcp", CALL, stage="dev"), FakeLambdaContext())
     assert response["statusCode"] == 200
