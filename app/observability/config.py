@@ -24,6 +24,7 @@ ENV_DOC: dict[str, str] = {
     "POWERTOOLS_LOG_LEVEL": "Level of the app's logs (default INFO; AWS_LAMBDA_LOG_LEVEL is used when this is unset).",
     "POWERTOOLS_METRICS_NAMESPACE": "CloudWatch namespace of the EMF metrics (default McpLambda).",
     "POWERTOOLS_METRICS_DISABLED": "true turns EMF metrics off on Lambda (they are always off elsewhere).",
+    "POWERTOOLS_DEV": "true (Powertools' development mode) also turns EMF metrics off unless POWERTOOLS_METRICS_DISABLED says otherwise.",
     "POWERTOOLS_TRACE_DISABLED": "true turns the per-tool-call X-Ray subsegments off on Lambda (always off elsewhere).",
 }
 
