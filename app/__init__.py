@@ -1,6 +1,6 @@
 """Stateless MCP server for AWS Lambda: public factories and settings.
 
-    from app import create_asgi_app, create_lambda_handler, Settings
+    from app import create_asgi_app, create_lambda_handler, settle_heap, Settings
 
 Names resolve lazily (PEP 562), so importing a stdlib-only module of the
 package (`app.events`, `app.env`) does not import the MCP SDK.
@@ -15,14 +15,15 @@ from app.lazy import lazy_attributes
 if TYPE_CHECKING:
     from app.transport.asgi import create_asgi_app
     from app.transport.config import Settings
-    from app.transport.lambda_entry import create_lambda_handler
+    from app.transport.lambda_entry import create_lambda_handler, settle_heap
 
-__all__ = ["Settings", "create_asgi_app", "create_lambda_handler"]
+__all__ = ["Settings", "create_asgi_app", "create_lambda_handler", "settle_heap"]
 
 _WHERE = {
     "Settings": "app.transport.config",
     "create_asgi_app": "app.transport.asgi",
     "create_lambda_handler": "app.transport.lambda_entry",
+    "settle_heap": "app.transport.lambda_entry",
 }
 
 

@@ -88,8 +88,9 @@ class Case:
     #: Entered around every batch of calls to this case's handler (verify, warm-up, each round):
     #: e.g. logging switched on and stdout redirected for the production configuration.
     around: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
-    #: The handler is built by `Product.lambda_handler()`, which ends start-up with `app.main.settle_heap()`
-    #: (start-up heap frozen, young-generation threshold raised): its batches run with those collector
+    #: The deployment ends start-up with `app.settle_heap()` (`Product.lambda_handler()` does; the README
+    #: tells teams using `create_lambda_handler` to): start-up heap frozen, young-generation threshold
+    #: raised. Its batches run with those collector
     #: settings, every other case's with Python's defaults, as each would run on Lambda (see `heap`).
     settled_heap: bool = False
 
@@ -127,7 +128,7 @@ def heap(*, settled: bool) -> Iterator[None]:
     """
     default_heap()
     if settled:
-        from app.main import settle_heap
+        from app import settle_heap
 
         settle_heap()
     try:
@@ -183,4 +184,8 @@ for _name, _module, _description in (
     ("sdk", "bench.apps.sdk_stateless", "MCP SDK streamable_http_app(stateless_http=True, json_response=True) + Mangum"),
     ("floor", "bench.apps.floor", "Starlette route + Mangum, canned JSON-RPC"),
 ):
-    register(Case(_name, _module, _description, standard_probes(), warm=("call", "call_modern")))
+    # This project's handler.py ends start-up with settle_heap(), as the README says; the SDK app and the
+    # floor run with Python's defaults, as their users get them.
+    register(
+        Case(_name, _module, _description, standard_probes(), warm=("call", "call_modern"), settled_heap=_name == "project")
+    )

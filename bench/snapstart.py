@@ -42,7 +42,8 @@ def main() -> None:
     from dataclasses import replace
 
     from app.auth.ssm import make_ssm_provider
-    from app.main import build_product, settle_heap
+    from app import settle_heap
+    from app.main import build_product
     from app.observability import ObservabilitySettings
     from bench import events
     from bench.product import Sink
