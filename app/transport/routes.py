@@ -31,10 +31,15 @@ class PublicRoute(Route):
     """A route served without credentials: what it answers is public by design (health, metadata, 405s)."""
 
 
+def endpoint_paths(path: str) -> tuple[str, ...]:
+    """The paths the MCP endpoint answers at: `path` and `path/`."""
+    base = path.rstrip("/")
+    return (base, base + "/") if base else ("/",)
+
+
 def endpoint_routes(path: str, endpoint: ASGIApp) -> list[BaseRoute]:
     """POST at `path` and `path/` reaches the endpoint; any other method gets its 405, unauthenticated."""
-    base = path.rstrip("/")
-    paths = (base, base + "/") if base else ("/",)
+    paths = endpoint_paths(path)
     routes: list[BaseRoute] = [Route(p, endpoint, methods=("POST",)) for p in paths]
     # After the POST routes: the router takes the first full match, so these see every other method.
     routes.extend(PublicRoute(p, endpoint) for p in paths)
