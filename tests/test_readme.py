@@ -1,4 +1,5 @@
-"""The README stays true: every configuration variable is documented and every make target it names exists."""
+"""The README and docs/ stay true: every configuration variable is documented, every make target named exists,
+every command printed runs as written, and the README stays a short front door whose links resolve."""
 
 from __future__ import annotations
 
@@ -19,12 +20,27 @@ from app.tasks.config import ENV_DOC as TASKS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+DOC_FILES = sorted((ROOT / "docs").glob("*.md"))
+#: Everything a user reads: the front door and the docs it links to.
+ALL_DOCS = "\n".join([README, *(path.read_text() for path in DOC_FILES)])
 MAKEFILE = (ROOT / "Makefile").read_text() + (ROOT / "deploy" / "sam.mk").read_text()
 
 
 @pytest.mark.parametrize("name", sorted({**TRANSPORT_ENV, **AUTH_ENV, **ITEMS_ENV, **OBSERVABILITY_ENV, **TASKS_ENV}))
 def test_every_setting_is_documented(name: str) -> None:
-    assert f"`{name}`" in README
+    assert f"`{name}`" in (ROOT / "docs" / "configuration.md").read_text()
+
+
+def test_the_readme_is_a_short_front_door() -> None:
+    assert len(README.splitlines()) <= 200
+
+
+def test_every_doc_link_resolves_and_every_doc_is_linked_from_the_readme() -> None:
+    for source in [ROOT / "README.md", *DOC_FILES]:
+        for target in re.findall(r"\]\(((?:\.\./|docs/)?[\w./-]+\.md)(?:#[\w-]+)?\)", source.read_text()):
+            assert (source.parent / target).resolve().exists(), f"{source.name} links to missing {target}"
+    linked = set(re.findall(r"\]\(docs/([\w-]+\.md)", README))
+    assert {path.name for path in DOC_FILES} <= linked
 
 
 def test_the_two_commands_come_first_and_exist() -> None:
@@ -34,7 +50,7 @@ def test_the_two_commands_come_first_and_exist() -> None:
         assert re.search(rf"^{target}:", MAKEFILE, re.MULTILINE)
 
 
-@pytest.mark.parametrize("target", sorted(set(re.findall(r"`make ([a-z-]+)", README))))
+@pytest.mark.parametrize("target", sorted(set(re.findall(r"`make ([a-z-]+)", ALL_DOCS))))
 def test_every_make_target_named_exists(target: str) -> None:
     assert re.search(rf"^{re.escape(target)}:", MAKEFILE, re.MULTILINE), target
 
@@ -57,7 +73,7 @@ def test_no_bare_npx_inspector_line_anywhere_a_user_reads() -> None:
     """`npx @modelcontextprotocol/inspector` resolves to 0.x on Node 20 (no --header) and asks to confirm."""
     banner = (ROOT / "app" / "dev" / "local.py").read_text()
     assert "npx" not in banner
-    assert not re.search(r"npx (-y )?@modelcontextprotocol/inspector(@\S+)? --", README)
+    assert not re.search(r"npx (-y )?@modelcontextprotocol/inspector(@\S+)? --", ALL_DOCS)
 
 
 def test_banner_make_commands_name_existing_targets() -> None:
@@ -116,7 +132,7 @@ def test_readme_inspector_row_works_as_written(local_product: str, tmp_path: Pat
 
 
 def test_readme_keygen_commands_run_as_written(tmp_path: Path) -> None:
-    commands = [line.strip() for line in README.splitlines() if line.strip().startswith(".venv/bin/python -m app.auth.keygen")]
+    commands = [line.strip() for line in ALL_DOCS.splitlines() if line.strip().startswith(".venv/bin/python -m app.auth.keygen")]
     assert len(commands) >= 2
     for command in commands:
         result = _run_printed(command.split("#", 1)[0], tmp_path)
@@ -125,7 +141,7 @@ def test_readme_keygen_commands_run_as_written(tmp_path: Path) -> None:
 
 
 def test_readme_invoke_command_runs_as_written(tmp_path: Path) -> None:
-    (command,) = set(re.findall(r"`(make invoke EVENT=events/[\w.-]+)`", README))
+    (command,) = set(re.findall(r"`(make invoke EVENT=events/[\w.-]+)`", ALL_DOCS))
     result = _run_printed(command, tmp_path)
     assert result.returncode == 0, result.stderr
     assert '"statusCode": 200' in result.stdout or "'statusCode': 200" in result.stdout, result.stdout[-2000:]

@@ -104,9 +104,9 @@ def test_make_stdio_keeps_stdout_for_the_protocol(tmp_path: Path) -> None:
 
 
 async def test_readme_claude_desktop_snippet_starts_the_server(tmp_path: Path) -> None:
-    """The README's stdio snippet, with its placeholder filled in, is what a desktop client can spawn."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### stdio for desktop clients", 1)[1]
+    """The docs' stdio snippet (docs/clients.md), with its placeholder filled in, is what a desktop client can spawn."""
+    readme = (ROOT / "docs" / "clients.md").read_text()
+    section = readme.split("## stdio for desktop clients", 1)[1]
     config = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
     (entry,) = config["mcpServers"].values()
     filled = json.loads(json.dumps(entry).replace("/ABSOLUTE/PATH/TO/mcp-lambda", str(ROOT)))
