@@ -13,8 +13,9 @@ After `--warmup` calls (every code path taken, every lazy client and cache built
 - `rss_growth`: the resident set's growth over `--calls` more calls, garbage collected at
   both ends, nothing else running (not tracemalloc: its tables would count, and its churn
   fragments the C heap); sampled every `--sample` calls to tell a level from a slope;
-- `traced_growth`: then, over `--traced-calls` more (default as many), the bytes Python
-  allocated and still holds at the end: exact, grouped by traceback in `top` when asked.
+- `traced_growth`: then, over `--traced-calls` more (default as many) after `--traced-settle`
+  traced ones, the growth of what Python allocated and still holds: exact, grouped by
+  traceback in `top` when asked.
 
 `--lambda-root` adds a root log handler before importing the handler, as the Lambda
 runtime does (which changes what the MCP SDK configures at start-up: `app.transport.sdk` (10)).
