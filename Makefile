@@ -17,7 +17,7 @@ NODE := $(JS)/node_modules/.bin/node
 PORT ?= 8000
 EVENT ?= events/http-v2-tools-call.json
 
-.PHONY: help venv node board-deps board chromium run stdio inspector inspector-deps invoke test test-python conformance bench clean
+.PHONY: help venv node board-deps board chromium run stdio inspector inspector-deps invoke test test-python conformance bench soak clean
 
 help:
 	@echo "make run          serve the MCP endpoint on http://127.0.0.1:$(PORT)/mcp (no AWS needed)"
@@ -27,6 +27,7 @@ help:
 	@echo "make invoke EVENT=events/<file>.json   feed one API Gateway event to the Lambda handler"
 	@echo "make conformance  run the official MCP conformance harnesses and print their totals"
 	@echo "make bench        benchmark against the SDK's stateless app and a bare Mangum floor"
+	@echo "make soak         memory of the warm handler over 20,000 calls, local and deployed-like (fails above a bound)"
 	@echo "make board        rebuild the item board page (views/board -> app/views/board.html)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -107,6 +108,12 @@ bench: venv sam-tools
 	$(PY) -m bench.run
 	@printf 'item board page (app/views/board.html): %s bytes, gzip %s\n' $$(wc -c < app/views/board.html) $$(gzip -9c app/views/board.html | wc -c)
 	$(MAKE) --no-print-directory bench-artifact
+
+# Issue 19: RSS and live Python allocations after warm-up, each configuration in a child process of
+# its own (moto on 127.0.0.1 for the deployed one). The suite runs a shorter variant (tests/soak).
+SOAK_CALLS ?= 20000
+soak: venv
+	$(PY) -m tests.soak.run --calls $(SOAK_CALLS)
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules $(BOARD)/node_modules $(INSPECTOR)/node_modules .pytest_cache .aws-sam .tools

@@ -44,8 +44,8 @@ def build_server(
         views = Apps()
         add_board(views)
         finish_items = bind_item_tools(lambda: service, views)
-    # Not MCPServer(...) directly: on Lambda the runtime has configured logging already, and the SDK's own
-    # set-up would only import rich (~40 ms of cold start) for a basicConfig that does nothing.
+    # Not MCPServer(...) directly: the SDK's logging set-up would import rich (~40 ms of cold start) for a
+    # basicConfig that does nothing on Lambda, and elsewhere render every log line with it (issue 19).
     server: MCPServer[Any] = new_mcp_server(
         SERVER_NAME,
         instructions=INSTRUCTIONS,

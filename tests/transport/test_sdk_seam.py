@@ -217,6 +217,9 @@ print(json.dumps({
     "rich": "rich" in sys.modules,
     "before": before,
     "after": [type(h).__name__ for h in logging.getLogger().handlers],
+    "root_level": logging.getLevelName(logging.getLogger().level),
+    "format": getattr(logging.getLogger().handlers[-1].formatter, "_fmt", None),
+    "stream": getattr(getattr(logging.getLogger().handlers[-1], "stream", None), "name", None),
     "restored": module.configure_logging is original,
     "name": server.name,
 }))
@@ -236,20 +239,33 @@ def _new_server_in_fresh_process(mode: str) -> dict[str, Any]:
     return json.loads(out.stdout.decode().strip().splitlines()[-1])
 
 
-def test_10_mcpserver_logging_set_up_is_skipped_when_the_root_logger_has_a_handler() -> None:
+def test_10_mcpserver_logging_set_up_is_a_no_op_when_the_root_logger_has_a_handler() -> None:
     seen = _new_server_in_fresh_process("runtime-handler")
     assert seen["name"] == "seam" and seen["restored"] is True
     assert seen["after"] == seen["before"] == ["StreamHandler"]  # basicConfig would have left it so too
     assert seen["rich"] is False, (
-        "MCPServer() imported rich although its logging set-up was skipped: MCPServer.__init__ no longer calls "
+        "MCPServer() imported rich although its logging set-up was replaced: MCPServer.__init__ no longer calls "
         "configure_logging from mcp.server.mcpserver.server, so sdk.new_mcp_server must change"
     )
 
 
-def test_10_mcpserver_logging_set_up_runs_as_usual_without_a_root_handler() -> None:
+def test_10_without_a_root_handler_the_sdks_set_up_runs_without_rich() -> None:
+    # What the SDK's set-up does where rich is not installed: same level and format, a plain handler on stderr.
     seen = _new_server_in_fresh_process("bare")
-    assert seen["before"] == [] and seen["after"] == ["RichHandler"] and seen["rich"] is True
+    assert seen["before"] == [] and seen["after"] == ["StreamHandler"] and seen["rich"] is False
+    assert seen["root_level"] == "INFO" and seen["format"] == "%(message)s" and seen["stream"] == "<stderr>"
     assert seen["restored"] is True
+
+
+def test_10_the_sdks_set_up_is_still_called_and_still_imports_rich() -> None:
+    # The stand-in only matters while the SDK's own set-up would install rich: if this fails, the SDK
+    # changed its logging set-up and sdk._plain_logging should follow it (or go).
+    import inspect
+
+    from mcp.server.mcpserver import server as module
+
+    assert "configure_logging(" in inspect.getsource(module.MCPServer.__init__)
+    assert "RichHandler" in inspect.getsource(module.configure_logging)
 
 
 def test_no_private_sdk_access_outside_the_seam() -> None:

@@ -23,6 +23,23 @@ def test_decode_json_reads_unicode_and_big_ints() -> None:
     assert wire.decode_json('{"t": "héllo ✓", "n": 12345678901234567890}'.encode()) == {"t": "héllo ✓", "n": 12345678901234567890}
 
 
+def test_decode_json_keeps_none_of_the_values_it_read() -> None:
+    # Issue 19: pydantic-core's string cache kept every short value (ids, titles) of every body:
+    # ~1 MB a warm instance filled and held. Values are new objects; nothing outlives the call.
+    import tracemalloc
+
+    bodies = [json.dumps({"jsonrpc": "2.0", "id": f"r-{i}", "params": {"title": f"item {i}"}}).encode() for i in range(5000)]
+    tracemalloc.start()
+    try:
+        for body in bodies:
+            wire.decode_json(body)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 10_000, f"decoding 5,000 bodies left {held} bytes behind"
+    assert wire.decode_json(bodies[7]) == {"jsonrpc": "2.0", "id": "r-7", "params": {"title": "item 7"}}
+
+
 @pytest.mark.parametrize(
     "accept,expected",
     [
