@@ -307,7 +307,13 @@ def build_authenticator(
             label = f"file:{auth.api_keys_file}"
         if loader is not None:
             key_ring = RefreshingCache(
-                loader, label=label, ttl=auth.secret_ttl_s, min_interval=auth.refresh_min_interval_s, clock=clock
+                loader,
+                label=label,
+                ttl=auth.secret_ttl_s,
+                min_interval=auth.refresh_min_interval_s,
+                clock=clock,
+                # MCP_AUTH_FETCH_TIMEOUT_S bounds the whole wait of a request, whatever the client's retries add.
+                wait_timeout=auth.fetch_timeout_s,
             )
     jwt_auth: JwtAuthenticator | None = None
     if auth.oauth_enabled:
@@ -324,6 +330,7 @@ def build_authenticator(
             ttl=auth.oauth_jwks_ttl_s,
             min_interval=auth.refresh_min_interval_s,
             clock=clock,
+            wait_timeout=auth.fetch_timeout_s,
         )
         jwt_auth = JwtAuthenticator(jwks, policy, clock=wall_clock, max_age=auth.secret_ttl_s)
     return CredentialAuthenticator(
