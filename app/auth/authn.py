@@ -298,12 +298,14 @@ def build_authenticator(
     if auth.api_keys_enabled:
         loader: Callable[[], KeyRing] | None = None
         label = ""
+        # An entry without `scopes` holds every declared scope (see app.auth.keyring).
+        parse = partial(parse_key_ring, default_scopes=auth.declared_scopes)
         if auth.api_keys_param:
             provider = ssm_provider if ssm_provider is not None else make_ssm_provider(auth.fetch_timeout_s)
-            loader = SSMLoader(provider, auth.api_keys_param, parse_key_ring, max_age=auth.secret_ttl_s)
+            loader = SSMLoader(provider, auth.api_keys_param, parse, max_age=auth.secret_ttl_s)
             label = f"ssm:{auth.api_keys_param}"
         elif auth.api_keys_file:
-            loader = FileLoader(auth.api_keys_file, parse_key_ring)
+            loader = FileLoader(auth.api_keys_file, parse)
             label = f"file:{auth.api_keys_file}"
         if loader is not None:
             key_ring = RefreshingCache(

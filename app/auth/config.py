@@ -119,6 +119,9 @@ class AuthSettings:
     #: Scopes of the development key / the auth-disabled caller; None: every declared scope
     #: (`with_declared_scopes` fills them in at start-up).
     dev_scopes: tuple[str, ...] | None = None
+    #: Every scope a tool, resource or prompt declares (`with_declared_scopes`): what a key ring
+    #: entry without `scopes` holds.
+    declared_scopes: tuple[str, ...] = ()
     # Secret cache policy (SSM values, and the JWKS refetch rate limit)
     secret_ttl_s: float = 300.0
     refresh_min_interval_s: float = 10.0
@@ -254,12 +257,13 @@ class AuthSettings:
         """These settings once the server's declared scopes (`app.scopes`) are known, at start-up.
 
         The metadata's `scopes_supported` lists them after the configured ones,
-        and the development key (or everyone, with auth off) holds them all
-        unless MCP_DEV_API_KEY_SCOPES says otherwise.
+        the development key (or everyone, with auth off) holds them all
+        unless MCP_DEV_API_KEY_SCOPES says otherwise, and so does a key ring
+        entry without `scopes`.
         """
         supported = tuple(dict.fromkeys((*self.oauth_scopes_supported, *declared)))
         dev = self.dev_scopes if self.dev_scopes is not None else tuple(declared)
-        return replace(self, oauth_scopes_supported=supported, dev_scopes=dev)
+        return replace(self, oauth_scopes_supported=supported, dev_scopes=dev, declared_scopes=tuple(declared))
 
     def audiences_for(self, mcp_path: str) -> tuple[str, ...]:
         """Accepted token audiences: configured, else the public resource URL.
