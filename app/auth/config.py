@@ -47,7 +47,8 @@ ENV_DOC: dict[str, str] = {
     "MCP_SECRET_TTL_S": "Cache lifetime of SSM values (key ring, requestState keys) in seconds (default 300).",
     "MCP_SECRET_REFRESH_MIN_INTERVAL_S": "Least seconds between forced refreshes (unknown key or kid) and "
     "retries after a failed fetch, per process (default 10). Also the Retry-After of a 503.",
-    "MCP_AUTH_FETCH_TIMEOUT_S": "Timeout of one SSM or JWKS fetch in seconds (default 3).",
+    "MCP_AUTH_FETCH_TIMEOUT_S": "Timeout of one SSM or JWKS fetch, and the longest a request waits for one, in seconds "
+    "(default 3): one attempt, no client-side retry; the cache retries after MCP_SECRET_REFRESH_MIN_INTERVAL_S.",
     "MCP_REQUIRED_SCOPES": "Comma-separated scopes every caller must hold (default none); missing -> 403.",
     "MCP_PUBLIC_URL": "External base URL (scheme://host[/prefix], without the MCP path); overrides "
     "Host/X-Forwarded-* when building the resource URL. Recommended in production.",
