@@ -11,7 +11,7 @@ Key format: ``mcp_<keyid>_<secret>``
 Ring JSON (the SSM SecureString value, or the local file)::
 
     {"<keyid>": {"sha256": "<64 hex>", "name": "ci-bot",
-                 "scopes": ["mcp:tools"], "expires": "2026-12-31T00:00:00Z"}}
+                 "scopes": ["items:read"], "expires": "2026-12-31T00:00:00Z"}}
 
 `name`, `scopes`, `expires` (ISO-8601, naive = UTC, or epoch seconds) are
 optional. An entry without `scopes` holds every scope the server declares
