@@ -49,10 +49,6 @@ class OutageLog:
         self._next_warning = -math.inf
         self._unlogged = 0
 
-    @property
-    def failing(self) -> bool:
-        return self._failing
-
     def failed(self, operation: str, code: str | None) -> None:
         with self._lock:
             now = self._clock()
