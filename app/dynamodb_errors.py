@@ -13,11 +13,6 @@ INFO when a call succeeds again: a thousand failing calls are not a thousand lin
 
 from __future__ import annotations
 
-import logging
-import math
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from botocore.client import BaseClient
@@ -25,6 +20,9 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from app.errors import StoreUnavailable
+from app.outage import OUTAGE_LOG_INTERVAL_S, OutageLog
+
+__all__ = ["NETWORK_ERRORS", "OUTAGE_LOG_INTERVAL_S", "RETRYABLE_CODES", "OutageLog", "call", "error_code"]
 
 #: ClientError codes meaning "busy, try again later" (botocore has already retried them).
 RETRYABLE_CODES = frozenset(
@@ -40,63 +38,11 @@ RETRYABLE_CODES = frozenset(
 #: Transport failures: HTTPClientError (ConnectionClosedError, ReadTimeoutError, ResponseStreamingError)
 #: and ConnectionError (EndpointConnectionError, ConnectTimeoutError, SSLError, ProxyConnectionError).
 NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError)
-#: While the store stays unavailable, at most one WARNING per this many seconds.
-OUTAGE_LOG_INTERVAL_S = 60.0
 
 
 def error_code(err: ClientError) -> str:
     """The `ClientError`'s code ("" when the response carries none)."""
     return str(err.response.get("Error", {}).get("Code", ""))
-
-
-class OutageLog:
-    """Log an outage once, not once per failed call.
-
-    The first failure logs a WARNING; while failures go on, at most one more
-    per `interval` seconds, carrying how many were not logged. The first
-    success after a failure logs one INFO. A success costs one attribute read.
-    Lines go to `logger` (each adapter passes its own, so they keep their source).
-    """
-
-    def __init__(
-        self,
-        interval: float = OUTAGE_LOG_INTERVAL_S,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        logger: logging.Logger | None = None,
-    ) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._logger = logger or logging.getLogger(__name__)
-        self._lock = threading.Lock()
-        self._failing = False
-        self._next_warning = -math.inf
-        self._unlogged = 0
-
-    def failed(self, operation: str, code: str | None) -> None:
-        with self._lock:
-            now = self._clock()
-            self._failing = True
-            if now < self._next_warning:
-                self._unlogged += 1
-                return
-            unlogged, self._unlogged = self._unlogged, 0
-            self._next_warning = now + self._interval
-        self._logger.warning(
-            "dynamodb unavailable",
-            extra={"operation": operation, "error_code": code, "failures_not_logged": unlogged or None},
-        )
-
-    def succeeded(self) -> None:
-        if not self._failing:
-            return
-        with self._lock:
-            if not self._failing:
-                return
-            unlogged, self._unlogged = self._unlogged, 0
-            self._failing = False
-            self._next_warning = -math.inf  # the next outage is logged at once
-        self._logger.info("dynamodb available again", extra={"failures_not_logged": unlogged})
 
 
 def call(client: BaseClient, operation: str, outages: OutageLog, busy: str, **kwargs: Any) -> dict[str, Any]:

@@ -226,3 +226,17 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients),
     )  # fmt: skip
+
+
+def declared_scopes() -> tuple[str, ...]:
+    """Every scope the product's tools, resources and prompts declare: what a key needs to use all of it.
+
+    The one place outside the composition root that asks (`app.auth.keygen`): the declarations are
+    made while the server is built, so this builds the product once, locally, with a throw-away
+    SQLite file and nothing fetched, and reads what the build declared.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as data:
+        product = build_product({"ITEMS_SQLITE_PATH": os.path.join(data, "items.sqlite3")})
+    return product.auth.declared_scopes

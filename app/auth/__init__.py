@@ -8,7 +8,7 @@ Public API (what the transport and the local runner use):
     build_request_state_security(auth)           RequestStateSecurity | None
     dev_key_banner(auth, url) -> str             local runner prints it
 
-Names resolve lazily (PEP 562) so `python -m app.auth.keygen` and the pure
+Names resolve lazily (PEP 562) so `keygen --request-state-key` and the pure
 modules do not import starlette, boto3 or the MCP SDK.
 """
 

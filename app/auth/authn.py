@@ -298,16 +298,24 @@ def build_authenticator(
     if auth.api_keys_enabled:
         loader: Callable[[], KeyRing] | None = None
         label = ""
+        # An entry without `scopes` holds every declared scope (see app.auth.keyring).
+        parse = partial(parse_key_ring, default_scopes=auth.declared_scopes)
         if auth.api_keys_param:
             provider = ssm_provider if ssm_provider is not None else make_ssm_provider(auth.fetch_timeout_s)
-            loader = SSMLoader(provider, auth.api_keys_param, parse_key_ring, max_age=auth.secret_ttl_s)
+            loader = SSMLoader(provider, auth.api_keys_param, parse, max_age=auth.secret_ttl_s)
             label = f"ssm:{auth.api_keys_param}"
         elif auth.api_keys_file:
-            loader = FileLoader(auth.api_keys_file, parse_key_ring)
+            loader = FileLoader(auth.api_keys_file, parse)
             label = f"file:{auth.api_keys_file}"
         if loader is not None:
             key_ring = RefreshingCache(
-                loader, label=label, ttl=auth.secret_ttl_s, min_interval=auth.refresh_min_interval_s, clock=clock
+                loader,
+                label=label,
+                ttl=auth.secret_ttl_s,
+                min_interval=auth.refresh_min_interval_s,
+                clock=clock,
+                # MCP_AUTH_FETCH_TIMEOUT_S bounds the whole wait of a request, whatever the client's retries add.
+                wait_timeout=auth.fetch_timeout_s,
             )
     jwt_auth: JwtAuthenticator | None = None
     if auth.oauth_enabled:
@@ -324,6 +332,7 @@ def build_authenticator(
             ttl=auth.oauth_jwks_ttl_s,
             min_interval=auth.refresh_min_interval_s,
             clock=clock,
+            wait_timeout=auth.fetch_timeout_s,
         )
         jwt_auth = JwtAuthenticator(jwks, policy, clock=wall_clock, max_age=auth.secret_ttl_s)
     return CredentialAuthenticator(

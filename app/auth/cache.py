@@ -19,6 +19,9 @@ One policy serves the SSM key ring, the requestState key ring and the JWKS:
   last good value already answers.
 * A failed refresh keeps the last good value (availability; logged without
   the value) and is not retried before `min_interval` has passed.
+* An outage is logged as one (`app.outage.OutageLog`): one WARNING, then at
+  most one a minute counting the failed fetches and refused requests in
+  between, and one INFO when a fetch succeeds again.
 
 Pure: no boto3, no HTTP. The loader does the I/O; it may block.
 """
@@ -34,6 +37,7 @@ from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from app.errors import SecretUnavailable
+from app.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +87,7 @@ class RefreshingCache(Generic[T]):
         #: Bumped by `invalidate`: a fetch started before it must not write its result after it.
         self._generation = 0
         self._lock = threading.Lock()
+        self._outages = OutageLog(clock=clock, logger=logger, service="secret source", context={"source": label})
         #: Fetch attempts started (successful or not); for tests and metrics.
         self.fetches = 0
 
@@ -116,13 +121,14 @@ class RefreshingCache(Generic[T]):
                 latest = self._value
                 return latest if latest is not None else value
             return value
-        if flight is None:  # nothing loaded, and the source failed a moment ago
-            raise SecretUnavailable(f"{self.label} unavailable")
-        flight.done.wait(self._wait_timeout)
-        latest = self._value
-        if latest is None:
-            raise SecretUnavailable(f"{self.label} unavailable")
-        return latest
+        if flight is not None:
+            flight.done.wait(self._wait_timeout)
+            latest = self._value
+            if latest is not None:
+                return latest
+        # Nothing loaded: the source failed a moment ago, or did not answer within `wait_timeout`.
+        self._outages.failed("request refused", None)
+        raise SecretUnavailable(f"{self.label} unavailable")
 
     def wait_for_refresh(self, timeout: float | None = None) -> bool:
         """Block until no fetch is in progress (tests, SnapStart); False if `timeout` passed first."""
@@ -205,11 +211,12 @@ class RefreshingCache(Generic[T]):
                         # Serve the last good value from the hot path until the next retry is allowed.
                         self._expires_at = now + self._min_interval
             kept = self._value is not None
-        if error is not None and current:
+        if not current:
+            return
+        if error is None:
+            self._outages.succeeded()
+        else:
             # Only the exception type: messages of parsers and SDKs are not
             # ours to vouch for, and must never be able to carry a value.
-            extra = {"source": self.label, "error_type": type(error).__name__}
-            if kept:
-                logger.warning("secret refresh failed; keeping last good value", extra=extra)
-            else:
-                logger.error("secret fetch failed and no value is cached; refusing requests", extra=extra)
+            operation = "refresh failed; last good value kept" if kept else "fetch failed; requests refused"
+            self._outages.failed(operation, type(error).__name__)

@@ -47,7 +47,8 @@ ENV_DOC: dict[str, str] = {
     "MCP_SECRET_TTL_S": "Cache lifetime of SSM values (key ring, requestState keys) in seconds (default 300).",
     "MCP_SECRET_REFRESH_MIN_INTERVAL_S": "Least seconds between forced refreshes (unknown key or kid) and "
     "retries after a failed fetch, per process (default 10). Also the Retry-After of a 503.",
-    "MCP_AUTH_FETCH_TIMEOUT_S": "Timeout of one SSM or JWKS fetch in seconds (default 3).",
+    "MCP_AUTH_FETCH_TIMEOUT_S": "Timeout of one SSM or JWKS fetch, and the longest a request waits for one, in seconds "
+    "(default 3): one attempt, no client-side retry; the cache retries after MCP_SECRET_REFRESH_MIN_INTERVAL_S.",
     "MCP_REQUIRED_SCOPES": "Comma-separated scopes every caller must hold (default none); missing -> 403.",
     "MCP_PUBLIC_URL": "External base URL (scheme://host[/prefix], without the MCP path); overrides "
     "Host/X-Forwarded-* when building the resource URL. Recommended in production.",
@@ -119,6 +120,9 @@ class AuthSettings:
     #: Scopes of the development key / the auth-disabled caller; None: every declared scope
     #: (`with_declared_scopes` fills them in at start-up).
     dev_scopes: tuple[str, ...] | None = None
+    #: Every scope a tool, resource or prompt declares (`with_declared_scopes`): what a key ring
+    #: entry without `scopes` holds.
+    declared_scopes: tuple[str, ...] = ()
     # Secret cache policy (SSM values, and the JWKS refetch rate limit)
     secret_ttl_s: float = 300.0
     refresh_min_interval_s: float = 10.0
@@ -254,12 +258,13 @@ class AuthSettings:
         """These settings once the server's declared scopes (`app.scopes`) are known, at start-up.
 
         The metadata's `scopes_supported` lists them after the configured ones,
-        and the development key (or everyone, with auth off) holds them all
-        unless MCP_DEV_API_KEY_SCOPES says otherwise.
+        the development key (or everyone, with auth off) holds them all
+        unless MCP_DEV_API_KEY_SCOPES says otherwise, and so does a key ring
+        entry without `scopes`.
         """
         supported = tuple(dict.fromkeys((*self.oauth_scopes_supported, *declared)))
         dev = self.dev_scopes if self.dev_scopes is not None else tuple(declared)
-        return replace(self, oauth_scopes_supported=supported, dev_scopes=dev)
+        return replace(self, oauth_scopes_supported=supported, dev_scopes=dev, declared_scopes=tuple(declared))
 
     def audiences_for(self, mcp_path: str) -> tuple[str, ...]:
         """Accepted token audiences: configured, else the public resource URL.

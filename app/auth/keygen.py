@@ -1,11 +1,17 @@
 """Mint an API key (or a requestState sealing secret) for an operator.
 
-    python -m app.auth.keygen [--name N] [--scopes a,b] [--expires ISO] [--param NAME]
+    python -m app.auth.keygen [--name N] [--scopes a,b|none] [--expires ISO] [--param NAME]
     python -m app.auth.keygen --request-state-key [--param NAME]
 
 Prints the key once to stdout (for the operator to hand over) and the ring
 entry to merge, which holds only the key's sha256. Nothing is written
 anywhere and nothing is logged.
+
+Without `--scopes` the key gets every scope the server declares today (it
+can use every tool, resource and prompt), and a note says so: a key that
+cannot read the item store is not what someone following the README expects.
+The entry always lists its scopes, so a scope a later release declares is
+granted by editing the ring, never silently.
 """
 
 from __future__ import annotations
@@ -21,6 +27,13 @@ from typing import Any, TextIO
 
 from app.auth.keyring import digest_hex, generate_key, parse_expiry
 
+
+def declared_scopes() -> tuple[str, ...]:
+    """Every scope the server declares (built here, lazily: `--request-state-key` needs no server)."""
+    from app.main import declared_scopes as of_product
+
+    return of_product()
+
 DEFAULT_KEYS_PARAM = "/mcp/api-keys"
 DEFAULT_STATE_PARAM = "/mcp/request-state-keys"
 
@@ -31,8 +44,8 @@ def ring_entry(
     entry: dict[str, Any] = {"sha256": digest_hex(key)}
     if name:
         entry["name"] = name
-    if scopes:
-        entry["scopes"] = list(scopes)
+    # Always written, even empty: an entry without `scopes` means "every declared scope" (app.auth.keyring).
+    entry["scopes"] = list(scopes)
     if expires:
         entry["expires"] = expires
     return {key_id: entry}
@@ -46,12 +59,36 @@ def _api_key(args: argparse.Namespace, out: TextIO) -> None:
         except (ValueError, OverflowError, OSError):
             raise SystemExit("--expires must be ISO-8601 (e.g. 2026-12-31T00:00:00Z) or epoch seconds") from None
         expires = moment.isoformat().replace("+00:00", "Z")
-    scopes = [s.strip() for s in (args.scopes or "").split(",") if s.strip()]
+    note: str | None = None
+    if args.scopes is None:
+        scopes = list(declared_scopes())
+        note = (
+            f"Scopes: {', '.join(scopes) or '(none declared)'} (every scope the server declares; "
+            "--scopes items:read mints a read-only key, --scopes none a key for the scope-free tools only)"
+        )
+    elif args.scopes.strip().lower() == "none":
+        scopes = []
+        note = "Scopes: none (this key can use only the tools, resources and prompts that declare no scope)"
+    else:
+        scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+        if not scopes:
+            raise SystemExit("--scopes needs comma-separated scopes, or none")
+        declared = declared_scopes()
+        notes = []
+        unknown = sorted(set(scopes) - set(declared))
+        if unknown:
+            notes.append(f"no tool, resource or prompt declares {', '.join(unknown)}")
+        lacking = sorted(set(declared) - set(scopes))
+        if lacking:
+            notes.append(f"this key cannot use what needs {', '.join(lacking)} (leave out --scopes for every scope)")
+        note = f"Note: {'; '.join(notes)}" if notes else None
     key_id, key = generate_key()
     entry = json.dumps(ring_entry(key, key_id, name=args.name, scopes=scopes, expires=expires))
     param = shlex.quote(args.param)
     print("New API key (shown once; give it to the agent, store it nowhere else):", file=out)
     print(f"  {key}", file=out)
+    if note:
+        print(note, file=out)
     print("", file=out)
     print("Ring entry to merge into the key ring JSON (holds only a hash):", file=out)
     print(f"  {entry}", file=out)
@@ -78,13 +115,16 @@ def _request_state_key(args: argparse.Namespace, out: TextIO) -> None:
     print("First ring:", file=out)
     value = json.dumps({"current": secret})
     print(f"  aws ssm put-parameter --name {param} --type SecureString --value {shlex.quote(value)}", file=out)
-    print("Rotation: see README (current -> previous with previous_valid_until).", file=out)
+    print("Rotation: see docs/deploy.md (current -> previous with previous_valid_until).", file=out)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.auth.keygen", description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", help="human-readable name of the key's holder")
-    parser.add_argument("--scopes", help="comma-separated scopes granted to the key")
+    parser.add_argument(
+        "--scopes",
+        help="comma-separated scopes granted to the key, or none (default: every scope the server declares)",
+    )
     parser.add_argument("--expires", help="expiry, ISO-8601 (naive = UTC) or epoch seconds")
     parser.add_argument("--param", help="SSM parameter name used in the printed commands")
     parser.add_argument("--request-state-key", action="store_true", help="mint a requestState sealing secret instead")

@@ -11,10 +11,14 @@ Key format: ``mcp_<keyid>_<secret>``
 Ring JSON (the SSM SecureString value, or the local file)::
 
     {"<keyid>": {"sha256": "<64 hex>", "name": "ci-bot",
-                 "scopes": ["mcp:tools"], "expires": "2026-12-31T00:00:00Z"}}
+                 "scopes": ["items:read"], "expires": "2026-12-31T00:00:00Z"}}
 
 `name`, `scopes`, `expires` (ISO-8601, naive = UTC, or epoch seconds) are
-optional. Removing an entry revokes the key. A malformed entry is skipped
+optional. An entry without `scopes` holds every scope the server declares
+(`default_scopes`): that is what a key could do before tools declared scopes,
+so rings minted then keep working after an upgrade. `"scopes": []` holds none.
+`python -m app.auth.keygen` always writes the list, so a key it mints never
+gains a scope that a later release declares. Removing an entry revokes the key. A malformed entry is skipped
 (logged by key id) so one typo cannot lock every other agent out; a ring that
 is not a JSON object is rejected as a whole (the cache keeps the last good one).
 """
@@ -111,7 +115,7 @@ def parse_expiry(value: Any) -> float:
     raise ValueError("expires must be ISO-8601 or epoch seconds")
 
 
-def _entry(key_id: str, raw: Any) -> KeyEntry:
+def _entry(key_id: str, raw: Any, default_scopes: tuple[str, ...] = ()) -> KeyEntry:
     if not isinstance(raw, dict):
         raise ValueError("entry is not an object")
     digest_hex = raw.get("sha256")
@@ -120,7 +124,7 @@ def _entry(key_id: str, raw: Any) -> KeyEntry:
     name = raw.get("name")
     if name is not None and not isinstance(name, str):
         raise ValueError("name must be a string")
-    scopes = raw.get("scopes", [])
+    scopes = raw.get("scopes", list(default_scopes))
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise ValueError("scopes must be a list of strings")
     expires = raw.get("expires")
@@ -129,8 +133,11 @@ def _entry(key_id: str, raw: Any) -> KeyEntry:
     return KeyEntry(key_id=key_id, digest=bytes.fromhex(digest_hex), expires_at=expires_at, principal=principal)
 
 
-def parse_key_ring(raw: str | bytes) -> KeyRing:
-    """Parse a ring value. Raises ValueError (without echoing content) if unusable."""
+def parse_key_ring(raw: str | bytes, *, default_scopes: tuple[str, ...] = ()) -> KeyRing:
+    """Parse a ring value. Raises ValueError (without echoing content) if unusable.
+
+    `default_scopes`: what an entry without `scopes` holds (every declared scope, in the product).
+    """
     try:
         data = json.loads(raw)
     except ValueError:
@@ -143,7 +150,7 @@ def parse_key_ring(raw: str | bytes) -> KeyRing:
             logger.warning("key ring entry skipped", extra={"reason": "invalid key id"})
             continue
         try:
-            entries[key_id.encode()] = _entry(key_id, raw_entry)
+            entries[key_id.encode()] = _entry(key_id, raw_entry, default_scopes)
         except (ValueError, TypeError, OverflowError) as exc:
             # Our own messages only (fixed strings); the key id is not secret.
             reason = str(exc) if isinstance(exc, ValueError) and str(exc) in _SAFE_REASONS else "invalid entry"

@@ -139,8 +139,9 @@ class AccessControl:
         except AuthError as exc:
             await self._deny(scope, send, exc, presented=authorization is not None)
             return
-        except SecretUnavailable as exc:
-            logger.error("credential store unavailable; request refused", extra={"reason": str(exc), "status": 503})
+        except SecretUnavailable:
+            # Not logged per request: the secret cache logs the outage once (app.outage.OutageLog),
+            # counting every request it refused.
             await _send_json(
                 send,
                 503,

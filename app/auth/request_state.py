@@ -168,6 +168,7 @@ def build_request_state_security(
         ttl=auth.secret_ttl_s,
         min_interval=auth.refresh_min_interval_s,
         clock=clock,
+        wait_timeout=auth.fetch_timeout_s,
     )
     return RequestStateSecurity(
         codec=SSMRequestStateCodec(cache, wall_clock),

@@ -69,6 +69,13 @@ class _ParseOnChange(Generic[T]):
 def make_ssm_provider(timeout_s: float) -> Any:
     """One SSMProvider (one boto3 client) per process, shared by every secret.
 
+    One attempt, no botocore retry: `retries={"max_attempts": 2}` meant two
+    retries after the first try, and a blackholed SSM cost a cold request
+    3 x 3 s = 9 s instead of the documented `MCP_AUTH_FETCH_TIMEOUT_S`. The
+    secret cache retries instead (after `MCP_SECRET_REFRESH_MIN_INTERVAL_S`),
+    and bounds each request's wait to `timeout_s` itself (`wait_timeout`),
+    since a connect timeout and a read timeout could otherwise add up.
+
     Imported lazily: a local run without SSM never imports boto3.
     """
     from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -77,7 +84,7 @@ def make_ssm_provider(timeout_s: float) -> Any:
     config = Config(
         connect_timeout=timeout_s,
         read_timeout=timeout_s,
-        retries={"max_attempts": 2, "mode": "standard"},
+        retries={"total_max_attempts": 1, "mode": "standard"},
     )
     return SSMProvider(boto_config=config)
 

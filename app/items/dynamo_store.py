@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 from app import dynamodb_errors
 from app.dynamodb_errors import OUTAGE_LOG_INTERVAL_S, RETRYABLE_CODES
 from app.errors import StoreUnavailable
-from app.items.model import Item, Order, format_timestamp, parse_timestamp
+from app.items.model import ITEM_STORE_BUSY, Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ _ERROR_KINDS: dict[str, ErrorKind] = {
 }
 #: Why a transaction may be cancelled and worth another try (CancellationReasons codes).
 _CANCELLATION_RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-_BUSY = "the item store is busy; retry the same call in a moment"
+_BUSY = ITEM_STORE_BUSY
 #: Concurrent transactions on the same idempotency key cancel each other
 #: ("TransactionConflict"); the loser re-reads and, if needed, tries again.
 _TRANSACTION_ATTEMPTS = 3

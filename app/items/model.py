@@ -31,6 +31,15 @@ ITEM_ID_MAX_CHARS = 64
 ITEM_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 IDEMPOTENCY_KEY_MAX_CHARS = 128
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]+$"
+
+#: What an agent reads when the store is throttled or unreachable. A write can have committed before
+#: the failure was seen (a reset or timed-out DynamoDB response), so the retry must be the *same* call:
+#: items_add with the same idempotency_key returns the first item; an items_update repeated with the
+#: same expected_version returns the item once the change is in; a repeated delete says it may be done.
+ITEM_STORE_BUSY = (
+    "the item store is busy; retry the same call in a moment (a write may already have been applied: "
+    "retry items_add with the same idempotency_key, and items_update with the same expected_version)"
+)
 SEARCH_TEXT_MAX_CHARS = 200
 PAGE_LIMIT_MAX = 100
 CURSOR_MAX_CHARS = 1024

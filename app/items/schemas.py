@@ -67,7 +67,9 @@ IdempotencyKey = Annotated[
         max_length=model.IDEMPOTENCY_KEY_MAX_CHARS,
         pattern=model.IDEMPOTENCY_KEY_PATTERN,
         description="A key you choose (e.g. a UUID) so that retrying this call never creates a second item: "
-        "a repeat with the same key and content returns the first result. Remembered 24 hours by default.",
+        "a repeat with the same key and content returns the first result. Always send one: after a timeout "
+        "(-32001) or a 'busy; retry' answer the item may have been added, and only a retry with the same key "
+        "tells. Remembered 24 hours by default.",
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=model.PAGE_LIMIT_MAX, description=f"Page size, 1-{model.PAGE_LIMIT_MAX}.")]

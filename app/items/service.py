@@ -178,6 +178,10 @@ class ItemService:
         if expected_version is not None:
             check_version(expected_version)
         outcome = self._store.delete(principal.id, item_id, expected_version)
+        if outcome == "missing":
+            # A retried delete whose first attempt committed (then timed out or answered busy) lands here:
+            # say so, in words that are the same for every id, so nothing about the id is revealed.
+            raise NotFound(f"item {item_id!r} not found{RETRIED_DELETE_HINT}")
         self._raise_for(outcome, item_id, expected_version)
         self._log("item deleted", principal, item_id, version=expected_version)
 
@@ -284,6 +288,12 @@ class ItemService:
     def _log(event: str, principal: Principal, item_id: str, **fields: object) -> None:
         # Identity and ids only: titles, bodies and keys are the caller's data.
         logger.info(event, extra={"principal_id": principal.id, "item_id": item_id, **fields})
+
+
+#: Added to a delete's "not found": the only ambiguity a retried delete leaves.
+RETRIED_DELETE_HINT = (
+    "; if an earlier items_delete of this id timed out or answered busy, that call deleted it"
+)
 
 
 def _not_found(item_id: str) -> NotFound:

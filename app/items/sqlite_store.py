@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.sqlite_pool import SqlitePool
-from app.items.model import Item, Order, format_timestamp, parse_timestamp
+from app.items.model import ITEM_STORE_BUSY, Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class SqliteItemStore:
 
     def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
         self._pool = SqlitePool(
-            path, busy_message="the item store is busy; retry the same call in a moment", busy_timeout_ms=busy_timeout_ms
+            path, busy_message=ITEM_STORE_BUSY, busy_timeout_ms=busy_timeout_ms
         )
         self._transaction = self._pool.transaction
         self._read = self._pool.read

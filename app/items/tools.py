@@ -165,10 +165,11 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
     def items_add(title: Title, body: Body = "", tags: Tags = None, idempotency_key: IdempotencyKey = None) -> AddOut:
         """Store a new note or record (title, body, tags) in your private item store.
 
-        Returns the item with its id and version. Pass an idempotency_key when
-        you might retry: a repeat with the same key returns the first result
-        (created=false) instead of adding a duplicate; reusing a key for
-        different content is refused.
+        Returns the item with its id and version. Pass an idempotency_key, and
+        after a timeout or a "busy; retry" answer retry with the same one: the
+        first call may have added the item, and a repeat with the same key
+        returns it (created=false) instead of adding a duplicate; reusing a key
+        for different content is refused.
         """
         outcome = service().add(current_principal(), title, body, tags or (), idempotency_key)
         return AddOut(item=ItemOut.of(outcome.item), created=outcome.created)
@@ -224,6 +225,8 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
         Send the version you last read as expected_version. If the item changed
         since, nothing is written and you get a conflict: read it again with
         items_get, reapply your change and retry. Returns the item with its new version.
+        Safe to repeat as is after a timeout or a "busy; retry" answer: if the
+        first call went through, the repeat returns the item with your change.
         """
         return ItemOut.of(
             service().update(current_principal(), id, expected_version, title=title, body=body, tags=tags)

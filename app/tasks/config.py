@@ -22,8 +22,10 @@ ENV_DOC: dict[str, str] = {
     "TASKS_ROLE": "`worker` in the task worker function (the template sets it): it runs tasks and starts none.",
     "TASKS_TTL_S": "How long a task stays readable after creation, seconds (default 3600; DynamoDB TTL deletes it later).",
     "TASKS_POLL_INTERVAL_MS": "pollIntervalMs suggested to clients (default 1000).",
-    "TASKS_DISPATCH_TIMEOUT_S": "A dispatched run not claimed within this many seconds reads as failed (default 300; "
-    "the template sets the worker's maximum event age to the same value).",
+    "TASKS_DISPATCH_TIMEOUT_S": "A run dispatched to the worker function and not claimed within this many seconds reads "
+    "as failed, \"never started\" (default 300; the template sets the worker's maximum event age to the same value). "
+    "Locally the in-process pool renews the window of what it holds queued, and a queue whose process died fails "
+    "after `TASKS_LEASE_S`.",
     "TASKS_LEASE_S": "A running task without a heartbeat for this many seconds reads as failed (default 30).",
     "TASKS_HEARTBEAT_S": "Seconds between a run's heartbeats: lease renewal, progress write, cancel check (default 5).",
     "TASKS_LOCAL_WORKERS": "Local only: task runs executing at once in the in-process pool (default 4).",

@@ -92,22 +92,31 @@ RunFn = Callable[[TaskEvent], Awaitable[Any]]
 class LocalWorkerPool:
     """A bounded pool of task runs on one dedicated event loop thread (`make run`, tests).
 
-    At most `size` runs execute at once; the rest wait their turn (their
-    dispatch window, `TASKS_DISPATCH_TIMEOUT_S`, covers the wait). If the
-    process stops, runs in flight lapse to `failed` when their lease ends.
+    At most `size` runs execute at once; the rest wait their turn, and the pool
+    renews their dispatch window every `hold_every_s` while they wait (`hold`,
+    the service's `hold`). So the window is only a lease long: if the process
+    stops, queued runs lapse to `failed` ("never started") as fast as runs in
+    flight do, not after `TASKS_DISPATCH_TIMEOUT_S` (which is for the Lambda
+    worker's event queue, which does not die with a process).
     """
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
+        self._hold: Callable[[TaskEvent], Any] | None = None
+        self._hold_every_s = 5.0
+        #: Runs dispatched and waiting for a slot (touched on the pool's loop only).
+        self._queued: set[TaskEvent] = set()
         self._run: RunFn | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._lock = threading.Lock()
         self._pending: set[Future[Any]] = set()
 
-    def bind(self, run: RunFn) -> None:
-        """What to do with each event (the executor, built once the server exists)."""
+    def bind(self, run: RunFn, hold: Callable[[TaskEvent], Any] | None = None, hold_every_s: float = 5.0) -> None:
+        """What to do with each event (the executor, built once the server exists), and how to keep a queued one alive."""
         self._run = run
+        self._hold = hold
+        self._hold_every_s = hold_every_s
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -118,8 +127,11 @@ class LocalWorkerPool:
                 def serve() -> None:
                     asyncio.set_event_loop(loop)
                     self._slots = asyncio.Semaphore(self._size)
+                    renewals = loop.create_task(self._renew_queued()) if self._hold is not None else None
                     ready.set()
                     loop.run_forever()
+                    if renewals is not None:
+                        renewals.cancel()
 
                 threading.Thread(target=serve, name="task-workers", daemon=True).start()
                 ready.wait()
@@ -133,13 +145,31 @@ class LocalWorkerPool:
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
+    async def _renew_queued(self) -> None:
+        """Every `hold_every_s`, renew the dispatch window of each run still waiting for a slot."""
+        assert self._hold is not None
+        while True:
+            await asyncio.sleep(self._hold_every_s)
+            for event in list(self._queued):
+                try:
+                    await asyncio.to_thread(self._hold, event)
+                except Exception:  # noqa: BLE001 - a store hiccup: the next round retries, the lease has slack
+                    logger.warning("could not renew a queued task's dispatch window", exc_info=True)
+
     async def _guarded(self, event: TaskEvent) -> None:
         assert self._slots is not None and self._run is not None
-        async with self._slots:
+        self._queued.add(event)
+        try:
+            await self._slots.acquire()
+        finally:
+            self._queued.discard(event)
+        try:
             try:
                 await self._run(event)
             except Exception:
                 logger.exception("task run crashed", extra={"task_run": event.run})
+        finally:
+            self._slots.release()
 
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Block until every dispatched run has finished (tests, shutdown); False on timeout."""

@@ -51,10 +51,14 @@ def build_task_store(item_settings: ItemStoreSettings, *, dynamodb_client: BaseC
 
 
 def timings(settings: TaskSettings) -> TaskTimings:
+    # Locally the in-process pool holds queued runs and renews their window (`LocalWorkerPool`), so a
+    # lease's length is enough and a dead process's queue fails as fast as its running tasks. The
+    # Lambda worker's event queue outlives any process: there the window is the maximum event age.
+    local = not settings.worker_function and not settings.is_worker
     return TaskTimings(
         ttl_ms=settings.ttl_s * 1000,
         poll_interval_ms=settings.poll_interval_ms,
-        dispatch_s=float(settings.dispatch_timeout_s),
+        dispatch_s=settings.lease_s if local else float(settings.dispatch_timeout_s),
         lease_s=settings.lease_s,
     )
 
@@ -81,7 +85,12 @@ class TaskRuntime:
             ExecutorSettings(heartbeat_s=self.settings.heartbeat_s, max_runtime_s=self.settings.max_runtime_s),
         )
         if isinstance(self.dispatcher, LocalWorkerPool):
-            self.dispatcher.bind(self.executor.execute)
+            service = self.service
+            self.dispatcher.bind(
+                self.executor.execute,
+                hold=lambda event: service.hold(event.principal_id, event.task_id, event.run),
+                hold_every_s=self.settings.heartbeat_s,
+            )
         return self.executor
 
 

@@ -21,6 +21,9 @@ Rules:
   as `failed` with a message that says so; it is never `working` forever.
 - Each dispatch of the work has a run number. A worker may claim only the
   current run, once: a duplicate delivery of the same event claims nothing.
+- A dispatched run not claimed yet is held by a lease too (the dispatch
+  window); whoever holds it queued may renew it (`hold`). When it lapses the
+  task fails saying it never started, not that its work may be partly done.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ REQUEST_TIMEOUT = -32001
 LAPSED_MESSAGE = (
     "the task's worker stopped before finishing (its lease lapsed: the process ended, timed out or ran "
     "out of memory); the work may have been partly done. Call the tool again to retry."
+)
+NOT_STARTED_MESSAGE = (
+    "the task never started: no worker took it before its dispatch window lapsed (the process that held it "
+    "queued ended, or the worker was never reached); nothing ran after it was queued. Call the tool again to retry."
 )
 DISPATCH_FAILED_MESSAGE = "the task could not be handed to a worker; call the tool again"
 CANCELLED_MESSAGE = "cancelled at the client's request"
@@ -198,6 +205,18 @@ def claim(record: TaskRecord, run: int, now: datetime, lease_s: float) -> TaskRe
     return _bump(record, now, claimed_run=run, lease_until=now + timedelta(seconds=lease_s), status_message="running")
 
 
+def hold(record: TaskRecord, run: int, now: datetime, dispatch_s: float) -> TaskRecord | None:
+    """Renew the dispatch window of run `run`, still queued (not claimed); None when there is nothing to hold.
+
+    A local pool holds its queued runs this way while its process lives, so the
+    window can be as short as a lease: if the process dies they lapse as fast as
+    a running one, instead of after the asynchronous invoke's maximum event age.
+    """
+    if record.status != "working" or record.run != run or record.claimed_run >= run or record.lapsed(now):
+        return None
+    return _bump(record, now, lease_until=now + timedelta(seconds=dispatch_s))
+
+
 def _owns_run(record: TaskRecord, run: int) -> bool:
     return record.status == "working" and record.run == run and record.claimed_run == run
 
@@ -293,8 +312,10 @@ def lapse(record: TaskRecord, now: datetime) -> TaskRecord | None:
     """A `working` task whose lease has lapsed becomes `failed`; None otherwise."""
     if not record.lapsed(now):
         return None
-    error = {"code": INTERNAL_ERROR, "message": LAPSED_MESSAGE}
-    return _bump(record, now, status="failed", error=error, status_message=LAPSED_MESSAGE, lease_until=None)
+    # Claimed or not tells whether any of the work may have run.
+    message = LAPSED_MESSAGE if record.claimed_run >= record.run else NOT_STARTED_MESSAGE
+    error = {"code": INTERNAL_ERROR, "message": message}
+    return _bump(record, now, status="failed", error=error, status_message=message, lease_until=None)
 
 
 def seen(record: TaskRecord, now: datetime) -> TaskRecord:

@@ -144,6 +144,16 @@ class TaskService:
             return None
         return record if written else None
 
+    def hold(self, principal_id: str, task_id: str, run: int) -> bool:
+        """Renew the dispatch window of a run still queued; False when it is no longer queued (claimed, cancelled, gone)."""
+        try:
+            _, wrote = self._transition(
+                principal_id, task_id, lambda r: model.hold(r, run, self.now(), self.timings.dispatch_s)
+            )
+        except NotFound:
+            return False
+        return wrote
+
     def heartbeat(self, principal_id: str, task_id: str, run: int, progress: Progress | None = None) -> bool:
         """Extend the lease (with progress); False when the run must stop (cancelled, lapsed, superseded)."""
         _, written = self._transition(

@@ -193,7 +193,10 @@ async def run_request(
             "id": request_id,
             "error": {
                 "code": REQUEST_TIMEOUT,
-                "message": f"Request timed out after {budget_s:.1f} s",
+                # The abandoned handler may still finish (a sync tool cannot be stopped), so a write may have
+                # taken effect: the agent must retry the same call, not a new one.
+                "message": f"Request timed out after {budget_s:.1f} s; it may still have taken effect: "
+                "retry a call that changes something with the same idempotency_key (or read before retrying)",
                 "data": {"timeoutSeconds": round(budget_s, 3)},
             },
         }

@@ -26,7 +26,7 @@ def run(*argv: str) -> list[str]:
 def test_keygen_prints_a_key_whose_entry_verifies() -> None:
     lines = run("--name", "ci-bot", "--scopes", "mcp:tools, mcp:read", "--expires", "2030-01-01T00:00:00+02:00")
     key = next(line for line in lines if line.startswith("mcp_"))
-    entry_line = lines[lines.index(key) + 3]
+    entry_line = lines[lines.index("Ring entry to merge into the key ring JSON (holds only a hash):") + 1]
     entry = json.loads(entry_line)
     ((key_id, fields),) = entry.items()
     assert key.startswith(f"mcp_{key_id}_")

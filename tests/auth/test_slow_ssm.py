@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,7 +62,7 @@ async def test_slow_ssm_refresh_does_not_block_requests_with_a_loaded_ring(
 ) -> None:
     key = new_key()
     healthy = _ssm_provider(moto_ssm, timeout=5)
-    healthy.client.put_parameter(Name=PARAM, Value=ring_json((key, {})), Type="SecureString")
+    healthy.client.put_parameter(Name=PARAM, Value=ring_json((key, {})), Type="SecureString", Overwrite=True)
     switch = SwitchableSsm(healthy)
     app, recorder, authenticator = build_app(auth_settings(MCP_API_KEYS_PARAM=PARAM), provider=switch, clock=clock)
     ring = authenticator.key_ring
@@ -87,9 +88,9 @@ async def test_slow_ssm_refresh_does_not_block_requests_with_a_loaded_ring(
     async with client(app) as http:
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))).status_code == 200
     assert len(recorder.calls) == 22
-    assert [r.getMessage() for r in caplog.records if r.name == "app.auth.cache"] == [
-        "secret refresh failed; keeping last good value"
-    ]
+    [warning] = [r for r in caplog.records if r.name == "app.auth.cache"]
+    assert warning.getMessage() == "secret source unavailable"
+    assert warning.operation == "refresh failed; last good value kept"  # type: ignore[attr-defined]
 
 
 async def test_cold_start_against_a_blackholed_ssm_shares_one_fetch_and_fails_closed(clock: FakeClock) -> None:
@@ -106,3 +107,65 @@ async def test_cold_start_against_a_blackholed_ssm_shares_one_fetch_and_fails_cl
         assert authenticator.key_ring.fetches == 1
         assert blackhole.accepted <= 2  # one fetch (botocore opens a second connection after a read timeout)
     assert recorder.calls == []
+
+
+async def test_a_cold_request_against_a_blackholed_ssm_waits_no_longer_than_the_fetch_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 20, item 3: the product's own SSM client (`make_ssm_provider`, no provider injected), pointed
+    at a blackholed endpoint. Before: botocore's `max_attempts: 2` meant three 3 s attempts, and the first
+    request waited 9.06 s for its 503 (3.03 s here, at a 1 s timeout). Now the whole wait stays within
+    `MCP_AUTH_FETCH_TIMEOUT_S`."""
+    timeout_s = 1.0
+    with FaultServer("blackhole") as blackhole:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", blackhole.url)
+        app, recorder, _ = build_app(auth_settings(MCP_API_KEYS_PARAM=PARAM, MCP_AUTH_FETCH_TIMEOUT_S=str(timeout_s)))
+        async with client(app) as http:
+            started = time.monotonic()
+            response = await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))
+            waited = time.monotonic() - started
+        assert response.status_code == 503 and response.headers["retry-after"] == "10"
+        assert response.json()["error"]["code"] == -32052
+        assert waited < timeout_s + 0.5, f"waited {waited:.2f} s for a {timeout_s} s fetch timeout"
+        assert blackhole.accepted == 1  # one attempt: the cache retries, botocore does not
+    assert recorder.calls == []
+
+
+async def test_an_ssm_outage_is_logged_once_a_minute_with_a_count_and_its_end_once(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 20, item 4: 53 refused requests in one outage were 53 ERROR lines. Now, like the DynamoDB
+    outage (`app.outage.OutageLog`): one WARNING, at most one more a minute carrying the count of what
+    was not logged, and one INFO when SSM answers again. The failing SSM is a real (blackholed, then
+    closing) loopback endpoint behind the real SSM provider; recovery is moto."""
+    caplog.set_level(logging.DEBUG, logger="app.auth")
+    key = new_key()
+    with serve_moto() as moto_endpoint, FaultServer("close") as closing:
+        healthy = _ssm_provider(moto_endpoint, timeout=5)
+        healthy.client.put_parameter(Name=PARAM, Value=ring_json((key, {})), Type="SecureString", Overwrite=True)
+        switch = SwitchableSsm(_ssm_provider(closing.url, timeout=1))
+        app, _, authenticator = build_app(
+            auth_settings(MCP_API_KEYS_PARAM=PARAM, MCP_SECRET_REFRESH_MIN_INTERVAL_S="10"), provider=switch, clock=clock
+        )
+        async with client(app) as http:
+            statuses = []
+            for second in range(0, 120, 2):  # 60 requests over two minutes of outage
+                if second:
+                    clock.advance(2)
+                statuses.append((await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))).status_code)
+                authenticator.key_ring.wait_for_refresh(timeout=10)
+            assert statuses == [503] * 60
+            switch.current = healthy
+            clock.advance(10)
+            assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))).status_code == 200
+    lines = [r for r in caplog.records if r.name == "app.auth.cache"]
+    assert [(r.levelname, r.getMessage()) for r in lines] == [
+        ("WARNING", "secret source unavailable"),
+        ("WARNING", "secret source unavailable"),
+        ("INFO", "secret source available again"),
+    ]
+    first, repeat, recovered = lines
+    assert first.source == f"ssm:{PARAM}" and first.failures_not_logged is None  # type: ignore[attr-defined]
+    # Two minutes: one line at 0 s, one at 60 s carrying what it stood for, then the rest at recovery.
+    assert repeat.failures_not_logged > 30 and recovered.failures_not_logged > 20  # type: ignore[attr-defined]
+    assert not any(r.levelno >= logging.WARNING for r in caplog.records if r.name != "app.auth.cache")

@@ -45,7 +45,7 @@ class Keys:
         return ring_json(
             (self.reader, {"name": "reader", "scopes": ["items:read"]}),
             (self.writer, {"name": "writer", "scopes": ["items:read", "items:write"]}),
-            (self.nothing, {"name": "no scopes"}),
+            (self.nothing, {"name": "no scopes", "scopes": []}),
             (self.other_reader, {"name": "another reader", "scopes": ["items:read"]}),
         )
 

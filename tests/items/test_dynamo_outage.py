@@ -17,6 +17,7 @@ from mcp import Client
 
 from app.items.cursor import CursorCodec
 from app.items.dynamo_store import DynamoItemStore, OutageLog
+from app.items.model import ITEM_STORE_BUSY
 from app.items.service import ItemService
 from tests.fixtures.backends import fault_client
 from tests.fixtures.faults import FaultServer
@@ -26,7 +27,7 @@ from .test_tools import build_server, text
 
 pytestmark = pytest.mark.anyio
 
-BUSY = "the item store is busy; retry the same call in a moment"
+BUSY = ITEM_STORE_BUSY  # names the idempotency_key retry (issue 20, item 5)
 STORE_LOGGER = "app.items.dynamo_store"
 
 

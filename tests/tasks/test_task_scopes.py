@@ -51,7 +51,7 @@ def live(
     ring.write_text(
         ring_json(
             (api_keys["reader"], {"name": "reader", "scopes": ["items:read"]}),
-            (api_keys["nothing"], {"name": "no scopes"}),
+            (api_keys["nothing"], {"name": "no scopes", "scopes": []}),
         ),
         encoding="utf-8",
     )
