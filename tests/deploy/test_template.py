@@ -319,7 +319,8 @@ def test_cors_follows_allowed_origins(sam_tools: Path) -> None:
     condition, config, otherwise = cors["Fn::If"]
     assert condition == "HasAllowedOrigins" and otherwise == {"Ref": "AWS::NoValue"}
     assert config["allowOrigins"] == {"Fn::Split": [",", origins]}
-    assert config["allowMethods"] == ["POST", "GET", "DELETE", "OPTIONS"]
+    # Only what is served: GET and DELETE always answer 405 (issue 17, item 4).
+    assert config["allowMethods"] == ["POST"]
     # Any request header: Mcp-Param-<Name> headers cannot be enumerated in advance.
     assert config["allowHeaders"] == ["*"]
     assert set(config["exposeHeaders"]) == {"mcp-protocol-version", "www-authenticate", "retry-after"}
@@ -387,3 +388,102 @@ def test_environment_names_are_ones_the_app_reads(transformed: dict[str, Any]) -
     assert not unknown, f"the template sets variables no ENV_DOC describes: {sorted(unknown)}"
     assert variables["ITEMS_BACKEND"] == "dynamodb"
     assert variables["ITEMS_TABLE_NAME"] == {"Ref": "ItemsTable"}
+
+
+# --- operating it: alarms, dashboard, the worker's bound (issue 16) ---------------------------
+
+#: alarm -> (namespace, metric names it watches, the function/table/API it watches)
+ALARMS = {
+    "ApiServerErrorRateAlarm": ("AWS/ApiGateway", {"5xx", "Count"}, "HttpApi"),
+    "ApiFunctionErrorsAlarm": ("AWS/Lambda", {"Errors"}, "McpFunction"),
+    "ApiFunctionThrottlesAlarm": ("AWS/Lambda", {"Throttles"}, "McpFunction"),
+    "ApiFunctionDurationAlarm": ("AWS/Lambda", {"Duration"}, "McpFunction"),
+    "WorkerErrorsAlarm": ("AWS/Lambda", {"Errors"}, "TaskWorkerFunction"),
+    "WorkerThrottlesAlarm": ("AWS/Lambda", {"Throttles"}, "TaskWorkerFunction"),
+    "WorkerDurationAlarm": ("AWS/Lambda", {"Duration"}, "TaskWorkerFunction"),
+    "ItemsTableThrottlesAlarm": ("AWS/DynamoDB", {"ReadThrottleEvents", "WriteThrottleEvents"}, "ItemsTable"),
+    "TasksFailedAlarm": ("McpLambda", {"TasksFailed"}, None),
+    "QuotaRefusalsAlarm": ("McpLambda", {"QuotaRefusals"}, None),
+}
+
+
+def watched(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm reads: its single metric, or every MetricStat of its metric math."""
+    props = alarm["Properties"]
+    if "MetricName" in props:
+        return [{"Namespace": props["Namespace"], "MetricName": props["MetricName"], "Dimensions": props["Dimensions"]}]
+    return [query["MetricStat"]["Metric"] for query in props["Metrics"] if "MetricStat" in query]
+
+
+@pytest.mark.parametrize("logical_id", sorted(ALARMS))
+def test_every_alarm_watches_its_metric_and_notifies_the_topic(transformed: dict[str, Any], logical_id: str) -> None:
+    namespace, names, target = ALARMS[logical_id]
+    alarm = transformed["Resources"][logical_id]
+    assert alarm["Type"] == "AWS::CloudWatch::Alarm"
+    props = alarm["Properties"]
+    assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}] and props["OKActions"] == [{"Ref": "AlarmTopic"}]
+    assert props["TreatMissingData"] == "notBreaching"  # no traffic is not an incident
+    metrics = watched(alarm)
+    assert {m["Namespace"] for m in metrics} == {namespace}
+    assert {m["MetricName"] for m in metrics} == names
+    if target is not None:
+        assert all(d["Value"] == {"Ref": target} for m in metrics for d in m["Dimensions"]), metrics
+    if "Metrics" in props:  # metric math: exactly one expression is the alarm's value
+        assert [q["Id"] for q in props["Metrics"] if q.get("ReturnData", True)] == [props["Metrics"][0]["Id"]]
+
+
+def test_custom_metric_alarms_use_the_dimensions_the_app_emits(transformed: dict[str, Any]) -> None:
+    """EMF metrics are per dimension set: an alarm on another set would watch a metric that never exists."""
+    api = transformed["Resources"]["McpFunction"]["Properties"]["Environment"]["Variables"]
+    worker = transformed["Resources"]["TaskWorkerFunction"]["Properties"]["Environment"]["Variables"]
+    services = {api["POWERTOOLS_SERVICE_NAME"], worker["POWERTOOLS_SERVICE_NAME"]}
+    for logical_id in ("TasksFailedAlarm", "QuotaRefusalsAlarm"):
+        for metric in watched(transformed["Resources"][logical_id]):
+            assert [d["Name"] for d in metric["Dimensions"]] == ["service"]
+            assert metric["Dimensions"][0]["Value"] in services
+    assert api["POWERTOOLS_METRICS_NAMESPACE"] == worker["POWERTOOLS_METRICS_NAMESPACE"] == "McpLambda"
+
+
+def test_duration_alarms_follow_the_timeouts(transformed: dict[str, Any]) -> None:
+    for logical_id, parameter in (("ApiFunctionDurationAlarm", "Timeout"), ("WorkerDurationAlarm", "WorkerTimeout")):
+        props = transformed["Resources"][logical_id]["Properties"]
+        assert props["Threshold"] == 0.8
+        assert props["Metrics"][0]["Expression"] == {"Fn::Sub": f"p99 / (${{{parameter}}} * 1000)"}
+        assert props["Metrics"][1]["MetricStat"]["Stat"] == "p99"
+
+
+def test_alarm_email_is_optional(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic" and "Condition" not in resources["AlarmTopic"]
+    subscription = resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
+    assert transformed["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+def test_one_dashboard_shows_every_alarm_and_metric(transformed: dict[str, Any]) -> None:
+    import json
+
+    dashboards = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    assert len(dashboards) == 1
+    text, names = dashboards[0]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert names == {}
+    referenced = set(re.findall(r"\$\{([^}]+)\}", text))
+    for name in referenced:  # every placeholder names a resource, a resource attribute, a parameter or a pseudo
+        base = name.split(".")[0]
+        assert base in transformed["Resources"] or base in transformed["Parameters"] or name in PSEUDO, name
+    body = json.loads(re.sub(r"\$\{([^}]+)\}", "X", text))  # valid JSON once CloudFormation fills it in
+    alarm_widget = next(w for w in body["widgets"] if w["type"] == "alarm")
+    assert len(alarm_widget["properties"]["alarms"]) == len(ALARMS)
+    assert {f"{logical_id}.Arn" for logical_id in ALARMS} <= referenced
+    shown = {cell for w in body["widgets"] if w["type"] == "metric" for row in w["properties"]["metrics"] for cell in row if isinstance(cell, str)}
+    assert {"5xx", "Errors", "Throttles", "Duration", "ConcurrentExecutions", "TasksFailed", "QuotaRefusals", "WriteThrottleEvents"} <= shown
+
+
+def test_the_worker_has_a_reserved_concurrency_parameter(transformed: dict[str, Any]) -> None:
+    """The cost bound of tasks: runs beyond it queue in Lambda (up to the dispatch window), never run."""
+    worker = transformed["Resources"]["TaskWorkerFunction"]["Properties"]
+    assert worker["ReservedConcurrentExecutions"] == {"Ref": "WorkerReservedConcurrency"}
+    parameter = transformed["Parameters"]["WorkerReservedConcurrency"]
+    assert parameter["MinValue"] >= 1  # 0 would stop every task run
+    assert transformed["Resources"]["McpFunction"]["Properties"].get("ReservedConcurrentExecutions") is None
