@@ -2,7 +2,8 @@
 
 Throttling that outlasts botocore's own retries, and every transport failure
 (connection refused, closed or reset mid-response, connect or read timeout:
-botocore's `HTTPClientError` and `ConnectionError` families) become
+botocore's `HTTPClientError` and `ConnectionError` families; a response whose
+`x-amz-crc32` does not match, or an empty or non-JSON success) become
 `StoreUnavailable`, which agents read as "busy; retry the same call". Any
 other `ClientError` propagates to the adapter, which maps the codes it
 expects (a failed condition, a cancelled transaction) by code, never by
@@ -19,6 +20,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from app.dynamodb_integrity import CorruptResponse
 from app.errors import StoreUnavailable
 from app.outage import OUTAGE_LOG_INTERVAL_S, OutageLog
 
@@ -37,7 +39,9 @@ RETRYABLE_CODES = frozenset(
 )
 #: Transport failures: HTTPClientError (ConnectionClosedError, ReadTimeoutError, ResponseStreamingError)
 #: and ConnectionError (EndpointConnectionError, ConnectTimeoutError, SSLError, ProxyConnectionError).
-NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError)
+#: A response that fails its integrity check (app.dynamodb_integrity) is one of them: a body cut or
+#: garbled on the way is a transport failure, never "not found".
+NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError, CorruptResponse)
 
 
 def error_code(err: ClientError) -> str:

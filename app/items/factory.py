@@ -41,7 +41,10 @@ def make_dynamodb_client(**overrides: Any) -> BaseClient:
     `overrides` are passed to `boto3.client` (tests point it at moto)."""
     import boto3  # here, not at module level: an SQLite store never loads boto3
 
-    return boto3.client("dynamodb", config=dynamodb_client_config(), **overrides)
+    from app.dynamodb_integrity import verify_responses
+
+    # A damaged response must read as "busy; retry", never as "not found" (app.dynamodb_integrity).
+    return verify_responses(boto3.client("dynamodb", config=dynamodb_client_config(), **overrides))
 
 
 def build_item_store(settings: ItemStoreSettings, *, dynamodb_client: BaseClient | None = None) -> ItemStore:

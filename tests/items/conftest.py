@@ -8,13 +8,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 
 from app.items.cursor import CursorCodec
 from app.items.dynamo_store import TTL_ATTRIBUTE, DynamoItemStore, table_definition
-from app.items.factory import dynamodb_client_config
+from app.items.factory import make_dynamodb_client
 from app.items.port import ItemStore
 from app.items.service import ItemService
 from app.items.sqlite_store import SqliteItemStore
@@ -53,13 +52,9 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def dynamodb_client(moto_endpoint: str) -> Iterator[BaseClient]:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=moto_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=dynamodb_client_config(),
+    # The product's own client (its config and its response integrity check) pointed at moto.
+    client = make_dynamodb_client(
+        endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     yield client
     client.close()
