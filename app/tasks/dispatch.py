@@ -31,6 +31,15 @@ class InvalidTaskEvent(ValueError):
     """An event that is not a task run (the worker logs and drops it)."""
 
 
+class DispatchThrottled(RuntimeError):
+    """Lambda refused the asynchronous invoke for capacity, after botocore's own retries: nothing was queued."""
+
+
+#: Invoke error codes meaning "no capacity now" (the worker's reserved concurrency or the account's
+#: limits), as opposed to a broken configuration.
+THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException", "EC2ThrottledException"})
+
+
 @dataclass(frozen=True)
 class TaskEvent:
     task_id: str
@@ -76,11 +85,18 @@ class LambdaInvoker:
         self._function = function_name
 
     def dispatch(self, event: TaskEvent) -> None:
-        response = self._client.invoke(
-            FunctionName=self._function,
-            InvocationType="Event",
-            Payload=json.dumps(event.payload(), separators=(",", ":")).encode("utf-8"),
-        )
+        from botocore.exceptions import ClientError  # loaded with the client already
+
+        try:
+            response = self._client.invoke(
+                FunctionName=self._function,
+                InvocationType="Event",
+                Payload=json.dumps(event.payload(), separators=(",", ":")).encode("utf-8"),
+            )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in THROTTLE_CODES:
+                raise DispatchThrottled("the task worker is at its concurrency limit") from err
+            raise
         status = response.get("StatusCode")
         if status != 202:
             raise RuntimeError(f"asynchronous invoke of the task worker answered {status}, not 202")

@@ -72,7 +72,7 @@ from pydantic import Field
 
 from app.errors import DomainError, NotFound
 from app.principal import peek_principal
-from app.tasks.dispatch import Dispatcher, TaskEvent
+from app.tasks.dispatch import Dispatcher, DispatchThrottled, TaskEvent
 from app.tasks.model import Owner, TaskRecord, format_timestamp
 from app.tasks.service import TaskService
 
@@ -326,6 +326,10 @@ class Tasks(Extension):
             event = TaskEvent(task_id=record.task_id, principal_id=owner.principal_id, run=record.run)
             try:
                 self.dispatcher.dispatch(event)
+            except DispatchThrottled:
+                # Capacity, not a fault: one WARNING line, and the caller is told to come back later.
+                logger.warning("task dispatch throttled: the worker is at its concurrency limit", extra={"tool": params.name})
+                return self.service.dispatch_failed(record, throttled=True)
             except Exception:
                 logger.exception("task dispatch failed", extra={"tool": params.name})
                 return self.service.dispatch_failed(record)
@@ -380,6 +384,9 @@ class Tasks(Extension):
                 record = self.service.get(principal_id, params.task_id)
                 try:
                     self.dispatcher.dispatch(TaskEvent(record.task_id, principal_id, record.run))
+                except DispatchThrottled:
+                    logger.warning("task dispatch throttled: the worker is at its concurrency limit")
+                    self.service.dispatch_failed(record, throttled=True)
                 except Exception:
                     logger.exception("task dispatch failed")
                     self.service.dispatch_failed(record)

@@ -48,6 +48,10 @@ NOT_STARTED_MESSAGE = (
     "queued ended, or the worker was never reached); nothing ran after it was queued. Call the tool again to retry."
 )
 DISPATCH_FAILED_MESSAGE = "the task could not be handed to a worker; call the tool again"
+DISPATCH_THROTTLED_MESSAGE = (
+    "the task never started: the task worker is at its concurrency limit (every run slot of this "
+    "deployment is busy); nothing ran. Call the tool again in a minute."
+)
 CANCELLED_MESSAGE = "cancelled at the client's request"
 
 #: Longest status message kept (progress messages come from tool code).
@@ -190,12 +194,14 @@ def new_task(
     )
 
 
-def undispatched(record: TaskRecord, run: int, now: datetime) -> TaskRecord | None:
-    """Run `run` could not be handed to a worker (the invoke failed): failed at once."""
+def undispatched(
+    record: TaskRecord, run: int, now: datetime, message: str = DISPATCH_FAILED_MESSAGE
+) -> TaskRecord | None:
+    """Run `run` could not be handed to a worker (the invoke failed or was throttled): failed at once."""
     if record.status != "working" or record.run != run or record.claimed_run >= run:
         return None
-    error = {"code": INTERNAL_ERROR, "message": DISPATCH_FAILED_MESSAGE}
-    return _bump(record, now, status="failed", error=error, status_message=DISPATCH_FAILED_MESSAGE, lease_until=None)
+    error = {"code": INTERNAL_ERROR, "message": message}
+    return _bump(record, now, status="failed", error=error, status_message=message, lease_until=None)
 
 
 def claim(record: TaskRecord, run: int, now: datetime, lease_s: float) -> TaskRecord | None:

@@ -97,10 +97,11 @@ class TaskService:
         self.store.create(record)
         return record
 
-    def dispatch_failed(self, record: TaskRecord) -> TaskRecord:
+    def dispatch_failed(self, record: TaskRecord, *, throttled: bool = False) -> TaskRecord:
         """The run could not be handed to a worker: the task fails now rather than lapsing later."""
+        message = model.DISPATCH_THROTTLED_MESSAGE if throttled else model.DISPATCH_FAILED_MESSAGE
         failed, _ = self._transition(
-            record.principal_id, record.task_id, lambda r: model.undispatched(r, record.run, self.now())
+            record.principal_id, record.task_id, lambda r: model.undispatched(r, record.run, self.now(), message)
         )
         return failed
 

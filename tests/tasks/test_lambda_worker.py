@@ -66,10 +66,10 @@ def test_the_api_function_invokes_the_worker_asynchronously_with_only_ids() -> N
         stub.assert_no_pending_responses()
 
 
-def _instance(db: Path, lambda_client: CapturingLambda) -> tuple[Any, TaskRuntime]:
+def _instance(db: Path, lambda_client: CapturingLambda, settings: TaskSettings | None = None) -> tuple[Any, TaskRuntime]:
     """One 'API function instance': its own server and runtime over the shared store file."""
     items = ItemStoreSettings(sqlite_path=db)
-    settings = TaskSettings(worker_function="mcp-lambda-TaskWorker", heartbeat_s=0.2, lease_s=5)
+    settings = settings or TaskSettings(worker_function="mcp-lambda-TaskWorker", heartbeat_s=0.2, lease_s=5)
     runtime = build_task_runtime(settings, items, lambda_client=lambda_client)  # type: ignore[arg-type]
     server = build_server(item_service=build_item_service(items), tasks=runtime)
     return create_asgi_app(server, SETTINGS), runtime
