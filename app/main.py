@@ -45,12 +45,14 @@ from app.auth.tool_scopes import ScopeGuard
 from app.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
-from app.observability import Observability, ObservabilitySettings, ObservedHandler
+from app.observability import AuditLog, Observability, ObservabilitySettings, ObservedHandler, TaskFailureMetric
+from app.observability.audit import AUDIT_KEY_LABEL
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
 from app.tasks.config import TaskSettings
 from app.tasks.entry import worker_for
+from app.tasks.extension import in_task
 from app.tasks.factory import TaskRuntime, build_task_runtime, make_lambda_client
 from app.tasks.worker import LambdaTaskWorker
 from app.transport.asgi import create_asgi_app
@@ -95,6 +97,8 @@ class Product:
     log_stream: IO[str] | None = field(default=None, repr=False, compare=False)
     #: AWS clients built at their first use; SnapStart priming builds them before the snapshot.
     lazy_clients: tuple[LazyClient, ...] = ()
+    #: Audit records of tool calls (written by the request observer) and task transitions.
+    audit: AuditLog | None = None
 
     def asgi_app(self) -> ASGIApp:
         """The protected ASGI app (`make run`): logs, no metrics or traces (no invocation to flush them)."""
@@ -171,6 +175,7 @@ class Product:
             known_tool=known_tool,
             log_stream=self.log_stream,
             terminal=terminal,
+            audit=self.audit,
         )
         # Outermost: it times and sees everything the others do or refuse.
         install_middleware(core, observability.middleware, outermost=True)
@@ -203,6 +208,15 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         dynamodb = DynamoTable(clients[-1], item_settings.table_name)
     store = build_item_store(item_settings, dynamodb_client=dynamodb.client if dynamodb else None)
     items = build_item_service(item_settings, store=store, cursor_keys=cursor_keys)
+    audit = AuditLog(
+        enabled=observability.audit_log,
+        log_arguments=observability.audit_arguments,
+        keys=sealing.derived_keys(AUDIT_KEY_LABEL) if sealing is not None else None,
+        tool_scopes=lambda name: scopes.CATALOG.needs("tool", name),
+        # Counted where a task fails, the worker included (which flushes no per-invocation metrics).
+        failures=TaskFailureMetric(observability.namespace, observability.service) if observability.metrics else None,
+        in_task_run=in_task,
+    )
     task_settings = TaskSettings.from_env(env)
     tasks: TaskRuntime | None = None
     if task_settings.runs_tasks:
@@ -215,6 +229,7 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
             dynamodb_client=dynamodb.client if dynamodb else None,
             lambda_client=lambda_client,
             authorize_tool=scopes.require_tool,  # a task's tool scopes apply to its tasks/* calls
+            on_change=audit.task_changed,
         )
     else:
         logger.warning("tasks are off: TASKS_WORKER_FUNCTION is not set (the template sets it)")
@@ -224,7 +239,7 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
     return Product(
         settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
-        dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients),
+        dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients), audit=audit,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import IO
 
+from app.observability.audit import AuditLog, TaskFailureMetric
 from app.observability.config import ENV_DOC, ObservabilitySettings
 from app.observability.lambda_wrapper import LambdaHandler, ObservedHandler
 from app.observability.logs import configure_logging, reset_logging
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ENV_DOC",
+    "AuditLog",
+    "TaskFailureMetric",
     "Observability",
     "ObservabilitySettings",
     "ObservedHandler",
@@ -61,6 +64,7 @@ class Observability:
         known_tool: Callable[[str], bool],
         log_stream: IO[str] | None = None,
         terminal: bool = False,
+        audit: AuditLog | None = None,
     ) -> Observability:
         """Configure the app's logging and build metrics, tracing and the middleware. Once per process.
 
@@ -74,7 +78,11 @@ class Observability:
         )
         tracing = _tool_tracing(settings.service) if settings.tracing else None
         middleware = RequestObserver(
-            access_log=settings.access_log, log_arguments=settings.log_arguments, metrics=metrics, tracing=tracing
+            access_log=settings.access_log,
+            log_arguments=settings.log_arguments,
+            metrics=metrics,
+            tracing=tracing,
+            audit=audit,
         )
         return cls(settings=settings, middleware=middleware, metrics=metrics, tracing=tracing)
 

@@ -20,6 +20,9 @@ ENV_DOC: dict[str, str] = {
     "MCP_ACCESS_LOG": "true (default) logs one INFO line per MCP request (method, tool, outcome, duration, principal).",
     "MCP_LOG_ARGUMENTS": "true adds tools/call arguments to the access log line and lets the SDK's "
     "'Tool x failed' lines quote the error (default false: they may hold user data).",
+    "MCP_AUDIT_LOG": "true logs one audit line per tool call and task transition (logger app.audit, log_type "
+    "audit): principal, tool, scopes, outcome, duration, an HMAC of the arguments (default: true on Lambda, false elsewhere).",
+    "MCP_AUDIT_ARGUMENTS": "true adds the tool call's argument values to its audit line (default false: they may hold user data).",
     "POWERTOOLS_SERVICE_NAME": "Service name in every log line and metric (default mcp-lambda).",
     "POWERTOOLS_LOG_LEVEL": "Level of the app's logs (default INFO; AWS_LAMBDA_LOG_LEVEL is used when this is unset).",
     "POWERTOOLS_METRICS_NAMESPACE": "CloudWatch namespace of the EMF metrics (default McpLambda).",
@@ -38,6 +41,9 @@ class ObservabilitySettings:
     log_level: str = "INFO"
     access_log: bool = True
     log_arguments: bool = False
+    #: Audit records (app.observability.audit): on by default on Lambda.
+    audit_log: bool = False
+    audit_arguments: bool = False
     metrics: bool = False
     tracing: bool = False
     #: Static Lambda facts for every log line (function name, version, memory).
@@ -69,6 +75,8 @@ class ObservabilitySettings:
             log_level="WARNING" if level == "WARN" else level,
             access_log=env_values.flag(env, "MCP_ACCESS_LOG", True),
             log_arguments=env_values.flag(env, "MCP_LOG_ARGUMENTS", False),
+            audit_log=env_values.flag(env, "MCP_AUDIT_LOG", on_lambda),
+            audit_arguments=env_values.flag(env, "MCP_AUDIT_ARGUMENTS", False),
             metrics=on_lambda and not metrics_off,
             tracing=on_lambda and not env_values.flag(env, "POWERTOOLS_TRACE_DISABLED", False),
             function_keys=function_keys,

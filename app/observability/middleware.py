@@ -19,6 +19,7 @@ from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT
 
 from app.errors import InsufficientScope, Refusal
+from app.observability.audit import AuditLog
 from app.observability.logs import request_fields
 from app.observability.metrics import InvocationMetrics
 from app.observability.tracing import ToolTracing
@@ -63,11 +64,13 @@ class RequestObserver:
         log_arguments: bool = False,
         metrics: InvocationMetrics | None = None,
         tracing: ToolTracing | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._access_log = access_log
         self._log_arguments = log_arguments
         self.metrics = metrics
         self.tracing = tracing
+        self.audit = audit if audit is not None and audit.enabled else None
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.request_id is None:
@@ -96,13 +99,42 @@ class RequestObserver:
             if isinstance(exc, InsufficientScope):
                 # Which scope was missing, for operators: server-declared names, never the credential.
                 fields["missing_scopes"] = " ".join(exc.missing)
-            self._done(fields, params, started, _error_code(exc), False)
+            code = _error_code(exc)
+            self._done(fields, params, started, code, False)
+            if self.audit is not None and tool is not None:
+                outcome = "refused" if isinstance(exc, Refusal) else "error"
+                self._audit(principal, tool, params, started, outcome, code, None)
             raise
         finally:
             request_fields.reset(token)
         is_error = tool is not None and isinstance(result, dict) and result.get("isError") is True
         self._done(fields, params, started, None, is_error)
+        if self.audit is not None and tool is not None:
+            task_id = result.get("taskId") if isinstance(result, dict) and result.get("resultType") == "task" else None
+            self._audit(principal, tool, params, started, "tool_error" if is_error else "ok", None, task_id)
         return result
+
+    def _audit(
+        self,
+        principal: Any,
+        tool: str,
+        params: Mapping[str, Any] | None,
+        started: float,
+        outcome: str,
+        code: int | None,
+        task_id: Any,
+    ) -> None:
+        assert self.audit is not None
+        arguments = params.get("arguments") if params else None
+        self.audit.tool_call(
+            principal,
+            tool,
+            arguments if isinstance(arguments, Mapping) else None,
+            outcome=outcome,
+            error_code=code,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+            task_id=task_id if isinstance(task_id, str) else None,
+        )
 
     def _done(
         self, fields: dict[str, Any], params: Mapping[str, Any] | None, started: float, code: int | None, is_error: bool

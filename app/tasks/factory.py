@@ -22,6 +22,7 @@ from app.tasks.config import TaskSettings
 from app.tasks.dispatch import Dispatcher, LambdaInvoker, LocalWorkerPool
 from app.tasks.execution import ExecutorSettings, TaskExecutor, TaskRunMiddleware
 from app.tasks.extension import Tasks
+from app.tasks.model import TaskRecord
 from app.tasks.port import TaskStore
 from app.tasks.service import TaskService, TaskTimings
 from app.transport.sdk import install_middleware, lowlevel_server
@@ -102,8 +103,11 @@ def build_task_runtime(
     store: TaskStore | None = None,
     lambda_client: BaseClient | None = None,
     authorize_tool: Callable[[str], None] | None = None,
+    on_change: Callable[[TaskRecord | None, TaskRecord], None] | None = None,
 ) -> TaskRuntime:
-    service = TaskService(store or build_task_store(item_settings, dynamodb_client=dynamodb_client), timings(settings))
+    service = TaskService(
+        store or build_task_store(item_settings, dynamodb_client=dynamodb_client), timings(settings), on_change=on_change
+    )
     dispatcher: Dispatcher
     if settings.worker_function:
         dispatcher = LambdaInvoker(lambda_client or make_lambda_client(), settings.worker_function)

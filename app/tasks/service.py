@@ -54,11 +54,22 @@ class TaskService:
         *,
         clock: Callable[[], datetime] = model.utcnow,
         new_id: Callable[[], str] = new_task_id,
+        on_change: Callable[[TaskRecord | None, TaskRecord], None] | None = None,
     ) -> None:
         self.store = store
         self.timings = timings or TaskTimings()
         self._clock = clock
         self._new_id = new_id
+        #: Told of every durable change (before, after; before None on creation): the audit records.
+        self._on_change = on_change
+
+    def _changed(self, before: TaskRecord | None, after: TaskRecord) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(before, after)
+        except Exception:  # noqa: BLE001 - an observer never undoes or fails a durable transition
+            logger.warning("task change observer failed", exc_info=True)
 
     def now(self) -> datetime:
         return self._clock()
@@ -95,6 +106,7 @@ class TaskService:
             request_state=request_state,
         )
         self.store.create(record)
+        self._changed(None, record)
         return record
 
     def dispatch_failed(self, record: TaskRecord, *, throttled: bool = False) -> TaskRecord:
@@ -198,6 +210,7 @@ class TaskService:
             if changed is None:
                 return current, False
             if self.store.replace(changed, current.version):
+                self._changed(current, changed)
                 return changed, True
             logger.debug("task write lost a race; re-reading", extra={"task_version": current.version})
         raise StoreUnavailable("the task is being changed by many writers at once; retry in a moment")
