@@ -1,0 +1,99 @@
+"""`QuotaGuard`: the MCP server middleware applying quotas to `tools/call` (and so to task creation).
+
+Installed by the composition root after `ScopeGuard`: a call refused for a
+missing scope is not counted. Per `tools/call` it counts the call (and the
+tool's own override), and, when the call would start a task (the tool
+supports tasks and the request declared the extension), the task creation
+and a working-task slot. The slot is bound to the new task's id, or given
+back when no task came out of it.
+
+What a refused caller sees, in both protocol eras: a tool result with
+`isError: true`, a text saying which limit and when to retry, and
+`_meta["io.github.mcp-lambda/quota"] = {quota, limit, resets_at, retry_after_s[, tool]}`.
+A tool error rather than a JSON-RPC error: the answer is HTTP 200 either way
+(no HTTP-level Retry-After applies), and models read tool errors as "adjust
+and try again" while clients surface JSON-RPC errors as failures.
+The refusal is named in the request's log fields (`quota_refused`), from which
+`RequestObserver` records the `QuotaRefusals` EMF metric.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Final
+
+import anyio.to_thread
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+
+from app.errors import StoreUnavailable
+from app.observability.logs import request_fields
+from app.principal import peek_principal
+from app.quotas.model import QuotaExceeded
+from app.quotas.service import QuotaService
+
+logger = logging.getLogger(__name__)
+
+META_KEY: Final = "io.github.mcp-lambda/quota"
+
+
+def refusal_result(exc: QuotaExceeded) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": exc.message}], "isError": True, "_meta": {META_KEY: exc.data()}}
+
+
+def busy_result() -> dict[str, Any]:
+    text = "the quota store is busy; retry the same call in a moment"
+    return {"content": [{"type": "text", "text": text}], "isError": True, "_meta": {META_KEY: {"retry_after_s": 1}}}
+
+
+class QuotaGuard:
+    def __init__(
+        self, service: QuotaService, *, starts_task: Callable[[ServerRequestContext[Any, Any], str], bool] | None = None
+    ) -> None:
+        self.service = service
+        self._starts_task = starts_task or (lambda _ctx, _name: False)
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call" or ctx.request_id is None:
+            return await call_next(ctx)
+        params = ctx.params or {}
+        name = params.get("name")
+        principal = peek_principal()
+        if not isinstance(name, str) or principal is None:
+            return await call_next(ctx)  # unknown tools are refused before; unauthenticated never gets here
+        pid = principal.id
+        creates = self._starts_task(ctx, name)
+        reservation: str | None = None
+        try:
+            await anyio.to_thread.run_sync(self._admit, pid, name, creates)
+            if creates:
+                reservation = await anyio.to_thread.run_sync(self.service.reserve, pid)
+        except QuotaExceeded as exc:
+            _mark(exc.limit_name)
+            return refusal_result(exc)
+        except StoreUnavailable:
+            _mark("unavailable")
+            return busy_result()
+        if reservation is None:
+            return await call_next(ctx)
+        task_id: str | None = None
+        expires_at = 0.0
+        try:
+            result = await call_next(ctx)
+            if isinstance(result, dict) and result.get("resultType") == "task" and result.get("status") == "working":
+                task_id = result.get("taskId")
+                expires_at = self.service._clock() + result.get("ttlMs", 3_600_000) / 1000.0  # noqa: SLF001
+            return result
+        finally:
+            await anyio.to_thread.run_sync(self.service.bind, pid, reservation, task_id, expires_at)
+
+    def _admit(self, pid: str, name: str, creates: bool) -> None:
+        self.service.check_call(pid, name)
+        if creates:
+            self.service.check_creation(pid)
+
+
+def _mark(limit_name: str) -> None:
+    fields = request_fields.get()
+    if isinstance(fields, dict):
+        fields["quota_refused"] = limit_name
