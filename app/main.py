@@ -46,6 +46,8 @@ from app.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.observability import Observability, ObservabilitySettings, ObservedHandler
+from app.quotas.config import QuotaSettings
+from app.quotas.factory import build_quota_guard
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
@@ -222,6 +224,10 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     # Per-item scopes (app.scopes) were declared while the server was built: advertise and enforce them.
     auth = auth.with_declared_scopes(scopes.CATALOG.all_scopes())
     install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
+    quotas = QuotaSettings.from_env(env)  # quota: inside ScopeGuard, so a call refused for scope is not counted
+    if quotas.enabled:
+        guard = build_quota_guard(quotas, item_settings, dynamodb_client=dynamodb.client if dynamodb else None, tasks=tasks)
+        install_middleware(lowlevel_server(server), guard)
     return Product(
         settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients),

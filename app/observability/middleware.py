@@ -111,7 +111,7 @@ class RequestObserver:
         if self.metrics is not None:
             self.metrics.record(
                 fields["mcp_method"], fields["mcp_tool"], duration_ms, code is not None or is_error,
-                fields.get("missing_scopes"),
+                fields.get("missing_scopes"), fields.get("quota_refused"),
             )
         if not self._access_log or not access_logger.isEnabledFor(logging.INFO):
             return

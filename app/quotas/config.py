@@ -37,9 +37,9 @@ class QuotaSettings:
     enabled: bool = True
     window_s: int = 60
     #: Tool calls per principal per window (0: refuse every call).
-    tool_calls: int = 300
+    tool_calls: int = 600
     #: Task creations per principal per window.
-    task_creations: int = 30
+    task_creations: int = 60
     #: Per-tool limits per window, counted separately from (and in addition to) `tool_calls`.
     tool_overrides: dict[str, int] = field(default_factory=lambda: {"items_export": 10})
     #: Tasks working (not terminal) at once per principal.
@@ -51,8 +51,8 @@ class QuotaSettings:
         return cls(
             enabled=env.get("MCP_QUOTA_ENABLED", "true").strip().lower() not in {"0", "false", "no", "off"},
             window_s=_int(env, "MCP_QUOTA_WINDOW_S", 60, minimum=1),
-            tool_calls=_int(env, "MCP_QUOTA_TOOL_CALLS", 300),
-            task_creations=_int(env, "MCP_QUOTA_TASK_CREATIONS", 30),
+            tool_calls=_int(env, "MCP_QUOTA_TOOL_CALLS", 600),
+            task_creations=_int(env, "MCP_QUOTA_TASK_CREATIONS", 60),
             tool_overrides=_overrides(overrides) if overrides is not None else {"items_export": 10},
             working_tasks=_int(env, "MCP_QUOTA_WORKING_TASKS", 5),
         )

@@ -71,8 +71,7 @@ class QuotaGuard:
         except QuotaExceeded as exc:
             _mark(exc.limit_name)
             return refusal_result(exc)
-        except StoreUnavailable:
-            _mark("unavailable")
+        except StoreUnavailable:  # only the working-task cap fails closed (app.quotas.service); not a refusal
             return busy_result()
         if reservation is None:
             return await call_next(ctx)
