@@ -45,7 +45,7 @@ def window_at(now_s: float, length_s: int) -> Window:
     return Window(start, length_s)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: raising sets __traceback__
 class QuotaExceeded(Exception):
     """A refusal: which limit, its value, when it resets (epoch s), and how long to wait."""
 
