@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import anyio.to_thread
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from app.errors import StoreUnavailable
 from app.observability.logs import request_fields
@@ -37,13 +38,19 @@ logger = logging.getLogger(__name__)
 META_KEY: Final = "io.github.mcp-lambda/quota"
 
 
-def refusal_result(exc: QuotaExceeded) -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": exc.message}], "isError": True, "_meta": {META_KEY: exc.data()}}
+def refusal_result(exc: QuotaExceeded, modern: bool) -> dict[str, Any]:
+    return _tool_error(exc.message, exc.data(), modern)
 
 
-def busy_result() -> dict[str, Any]:
-    text = "the quota store is busy; retry the same call in a moment"
-    return {"content": [{"type": "text", "text": text}], "isError": True, "_meta": {META_KEY: {"retry_after_s": 1}}}
+def busy_result(modern: bool) -> dict[str, Any]:
+    return _tool_error("the quota store is busy; retry the same call in a moment", {"retry_after_s": 1}, modern)
+
+
+def _tool_error(text: str, data: dict[str, Any], modern: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"content": [{"type": "text", "text": text}], "isError": True, "_meta": {META_KEY: data}}
+    if modern:
+        result["resultType"] = "complete"  # 2026-07-28 results say what they are
+    return result
 
 
 class QuotaGuard:
@@ -70,9 +77,9 @@ class QuotaGuard:
                 reservation = await anyio.to_thread.run_sync(self.service.reserve, pid)
         except QuotaExceeded as exc:
             _mark(exc.limit_name)
-            return refusal_result(exc)
+            return refusal_result(exc, ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
         except StoreUnavailable:  # only the working-task cap fails closed (app.quotas.service); not a refusal
-            return busy_result()
+            return busy_result(ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
         if reservation is None:
             return await call_next(ctx)
         task_id: str | None = None
