@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 
 from app.errors import ConfigurationError
 
+#: Environment variables understood by `QuotaSettings.from_env`, with their meaning (docs/operating-limits.md).
+ENV_DOC: dict[str, str] = {
+    "MCP_QUOTA_ENABLED": "`false` turns every quota off (default on).",
+    "MCP_QUOTA_WINDOW_S": "Length of the fixed quota window, seconds (default 60).",
+    "MCP_QUOTA_TOOL_CALLS": "Tool calls per principal per window (default 600).",
+    "MCP_QUOTA_TASK_CREATIONS": "Task creations per principal per window (default 60).",
+    "MCP_QUOTA_TOOL_OVERRIDES": "Per-tool limits per window, `tool=limit,...`, on top of the call limit (default `items_export=10`).",
+    "MCP_QUOTA_WORKING_TASKS": "Tasks working (not terminal) at once per principal (default 5).",
+}
+
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
     raw = env.get(name, "").strip()

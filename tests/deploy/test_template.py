@@ -380,8 +380,9 @@ def test_environment_names_are_ones_the_app_reads(transformed: dict[str, Any]) -
     from app.transport.config import ENV_DOC as TRANSPORT_ENV
     from app.items.config import ENV_DOC as ITEMS_ENV
     from app.tasks.config import ENV_DOC as TASKS_ENV
+    from app.quotas.config import ENV_DOC as QUOTAS_ENV
 
-    known = set(TRANSPORT_ENV) | set(AUTH_ENV) | set(ITEMS_ENV) | set(TASKS_ENV)
+    known = set(TRANSPORT_ENV) | set(AUTH_ENV) | set(ITEMS_ENV) | set(TASKS_ENV) | set(QUOTAS_ENV)
     variables = transformed["Resources"]["McpFunction"]["Properties"]["Environment"]["Variables"]
     unknown = {name for name in variables if not name.startswith("POWERTOOLS_")} - known
     assert not unknown, f"the template sets variables no ENV_DOC describes: {sorted(unknown)}"
