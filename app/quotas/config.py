@@ -18,7 +18,11 @@ ENV_DOC: dict[str, str] = {
 }
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+#: The working-task slots live in one item per principal: a small cap keeps it small (and the check cheap).
+MAX_WORKING_TASKS = 100
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -26,8 +30,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         value = int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ConfigurationError(f"{name} must be between {minimum} and {maximum}" if maximum else f"{name} must be at least {minimum}")
     return value
 
 
@@ -64,5 +68,5 @@ class QuotaSettings:
             tool_calls=_int(env, "MCP_QUOTA_TOOL_CALLS", 600),
             task_creations=_int(env, "MCP_QUOTA_TASK_CREATIONS", 60),
             tool_overrides=_overrides(overrides) if overrides is not None else {"items_export": 10},
-            working_tasks=_int(env, "MCP_QUOTA_WORKING_TASKS", 5),
+            working_tasks=_int(env, "MCP_QUOTA_WORKING_TASKS", 5, maximum=MAX_WORKING_TASKS),
         )

@@ -110,7 +110,3 @@ class QuotaService:
             except StoreUnavailable:
                 return
         logger.warning("quota slot not rebound; it lapses on its own")
-
-    def release(self, principal_id: str, task_id: str) -> None:
-        """Give a task's slot back now (a terminal transition seen by this process)."""
-        self.bind(principal_id, task_id, None, 0.0)
