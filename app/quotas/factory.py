@@ -28,7 +28,7 @@ def build_quota_guard(
         store = SqliteQuotaStore(items.sqlite_path)
     if tasks is None:
         return QuotaGuard(QuotaService(store, settings))
-    from app.tasks.extension import declared_tasks
+    from app.tasks.extension import declared_tasks, in_task
 
     service = tasks.service
 
@@ -42,4 +42,6 @@ def build_quota_guard(
         return tasks.extension.support(name).support != "forbidden" and declared_tasks(ctx)
 
     poll_s = service.timings.poll_interval_ms / 1000.0
-    return QuotaGuard(QuotaService(store, settings, working=working, poll_s=max(poll_s, 1.0)), starts_task=starts_task)
+    return QuotaGuard(
+        QuotaService(store, settings, working=working, poll_s=max(poll_s, 1.0)), starts_task=starts_task, in_task_run=in_task
+    )

@@ -55,13 +55,19 @@ def _tool_error(text: str, data: dict[str, Any], modern: bool) -> dict[str, Any]
 
 class QuotaGuard:
     def __init__(
-        self, service: QuotaService, *, starts_task: Callable[[ServerRequestContext[Any, Any], str], bool] | None = None
+        self,
+        service: QuotaService,
+        *,
+        starts_task: Callable[[ServerRequestContext[Any, Any], str], bool] | None = None,
+        in_task_run: Callable[[], bool] | None = None,
     ) -> None:
         self.service = service
         self._starts_task = starts_task or (lambda _ctx, _name: False)
+        #: A task's run replays its tools/call through this same chain: counted at creation, not again.
+        self._in_task_run = in_task_run or (lambda: False)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method != "tools/call" or ctx.request_id is None:
+        if ctx.method != "tools/call" or ctx.request_id is None or self._in_task_run():
             return await call_next(ctx)
         params = ctx.params or {}
         name = params.get("name")
