@@ -94,7 +94,7 @@ class QuotaGuard:
             result = await call_next(ctx)
             if isinstance(result, dict) and result.get("resultType") == "task" and result.get("status") == "working":
                 task_id = result.get("taskId")
-                expires_at = self.service._clock() + result.get("ttlMs", 3_600_000) / 1000.0  # noqa: SLF001
+                expires_at = self.service.now() + result.get("ttlMs", 3_600_000) / 1000.0
             return result
         finally:
             await anyio.to_thread.run_sync(self.service.bind, pid, reservation, task_id, expires_at)

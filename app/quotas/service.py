@@ -47,6 +47,9 @@ class QuotaService:
         self._clock = clock
         self._poll_s = poll_s
 
+    def now(self) -> float:
+        return self._clock()
+
     def _count(self, principal_id: str, counter: str, limit: int, tool: str | None = None) -> None:
         now = self._clock()
         window = model.window_at(now, self.settings.window_s)

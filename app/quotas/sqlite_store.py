@@ -35,17 +35,19 @@ class SqliteQuotaStore:
         if limit <= 0:
             return False
         with self._pool.transaction() as conn:
-            cur = conn.execute(
+            row = conn.execute(
                 "INSERT INTO quota_counters (principal_id, counter, window_start, count, expires_at) "
                 "VALUES (?, ?, ?, 1, ?) ON CONFLICT (principal_id, counter, window_start) "
-                "DO UPDATE SET count = count + 1 WHERE count < ?",
+                "DO UPDATE SET count = count + 1 WHERE count < ? RETURNING count",
                 (principal_id, counter, window.start, window.resets_at, limit),
-            )
-            counted = cur.rowcount == 1
-            if counted and window.start % (window.length * 16) == 0:
-                # Now and then, drop windows that are over (DynamoDB's TTL does this on Lambda).
-                conn.execute("DELETE FROM quota_counters WHERE expires_at < ?", (window.start,))
-            return counted
+            ).fetchone()
+            if row is not None and row[0] == 1:
+                # A new window's first call: drop this principal's windows that are over
+                # (DynamoDB's TTL does this on Lambda), so the file does not grow forever.
+                conn.execute(
+                    "DELETE FROM quota_counters WHERE principal_id = ? AND expires_at <= ?", (principal_id, window.start)
+                )
+            return row is not None
 
     def read_slots(self, principal_id: str) -> tuple[dict[str, float], int]:
         rows = self._pool.read("SELECT slots, version FROM quota_slots WHERE principal_id = ?", (principal_id,))

@@ -3,12 +3,15 @@ per counter and per window; slot sets are compare-and-set; concurrent callers ne
 
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from app.quotas.config import QuotaSettings
 from app.quotas.model import QuotaExceeded, window_at
 from app.quotas.port import QuotaStore
 from app.quotas.service import QuotaService
+from app.quotas.sqlite_store import SqliteQuotaStore
 
 WINDOW = window_at(1_900_000_000, 60)
 
@@ -55,3 +58,14 @@ def test_concurrent_creators_never_exceed_the_working_cap(store: QuotaStore) -> 
     taken = [r for r in results if r is not None]
     assert len(taken) == 5
     assert len(store.read_slots("alice")[0]) == 5
+
+
+def test_sqlite_drops_windows_that_are_over(tmp_path: Path) -> None:
+    store = SqliteQuotaStore(tmp_path / "q.sqlite3")
+    later = window_at(WINDOW.resets_at + 120, 60)
+    store.increment("alice", "tool_calls", WINDOW, 5)
+    store.increment("alice", "tool_calls", later, 5)
+    with sqlite3.connect(tmp_path / "q.sqlite3") as conn:
+        starts = [row[0] for row in conn.execute("SELECT window_start FROM quota_counters")]
+    store.close()
+    assert starts == [later.start]
