@@ -35,12 +35,13 @@ class SqliteQuotaStore:
         if limit <= 0:
             return False
         with self._pool.transaction() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 "INSERT INTO quota_counters (principal_id, counter, window_start, count, expires_at) "
                 "VALUES (?, ?, ?, 1, ?) ON CONFLICT (principal_id, counter, window_start) "
                 "DO UPDATE SET count = count + 1 WHERE count < ? RETURNING count",
                 (principal_id, counter, window.start, window.resets_at, limit),
-            ).fetchone()
+            ).fetchall()  # all: a RETURNING statement left unfinished holds the transaction open
+            row = rows[0] if rows else None
             if row is not None and row[0] == 1:
                 # A new window's first call: drop this principal's windows that are over
                 # (DynamoDB's TTL does this on Lambda), so the file does not grow forever.
