@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final, Literal
 
 LimitName = Literal["tool_calls", "task_creations", "working_tasks"]
@@ -81,9 +82,7 @@ class QuotaExceeded(Exception):
 
 
 def _iso(epoch_s: float) -> str:
-    import datetime as _dt
-
-    return _dt.datetime.fromtimestamp(epoch_s, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def window_refusal(name: LimitName, limit: int, window: Window, now_s: float, tool: str | None = None) -> QuotaExceeded:
