@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
@@ -47,6 +48,9 @@ from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.observability import AuditLog, Observability, ObservabilitySettings, ObservedHandler, TaskFailureMetric
 from app.observability.audit import AUDIT_KEY_LABEL
+from app.quotas.config import QuotaSettings
+from app.quotas.factory import build_quota_guard
+from app.quotas.guard import QuotaGuard
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
@@ -99,6 +103,8 @@ class Product:
     lazy_clients: tuple[LazyClient, ...] = ()
     #: Audit records of tool calls (written by the request observer) and task transitions.
     audit: AuditLog | None = None
+    #: Per-principal quotas (app.quotas); suspended with the observers while SnapStart primes.
+    quota_guard: QuotaGuard | None = None
 
     def asgi_app(self) -> ASGIApp:
         """The protected ASGI app (`make run`): logs, no metrics or traces (no invocation to flush them)."""
@@ -152,11 +158,24 @@ class Product:
             dynamodb=self.dynamodb,
             clients=self.lazy_clients,
             tool_calls=PRIMING_TOOL_CALLS,
-            unobserved=observability.unobserved,
+            unobserved=lambda: self._priming(observability),
             credential=lambda: priming_credential(authenticator.key_ring),
             after_priming=primed,
         )
         return LambdaBuild(handler=handler, snapstart=hooks, observability=observability)
+
+    @contextmanager
+    def _priming(self, observability: Observability) -> Iterator[None]:
+        """SnapStart priming's requests are no caller's: not observed, audited or counted against a quota."""
+        guard = self.quota_guard
+        with observability.unobserved():
+            if guard is not None:
+                guard.suspended = True
+            try:
+                yield
+            finally:
+                if guard is not None:
+                    guard.suspended = False
 
     def _secret_caches(self, authenticator: Authenticator) -> tuple[Any, ...]:
         """Every cache holding a secret or signing key: API key ring, JWKS, requestState ring."""
@@ -237,9 +256,17 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     # Per-item scopes (app.scopes) were declared while the server was built: advertise and enforce them.
     auth = auth.with_declared_scopes(scopes.CATALOG.all_scopes())
     install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
+    quotas = QuotaSettings.from_env(env)  # quota: inside ScopeGuard, so a call refused for scope is not counted
+    quota_guard: QuotaGuard | None = None
+    if quotas.enabled:
+        quota_guard = build_quota_guard(
+            quotas, item_settings, dynamodb_client=dynamodb.client if dynamodb else None, tasks=tasks
+        )
+        install_middleware(lowlevel_server(server), quota_guard)
     return Product(
         settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients), audit=audit,
+        quota_guard=quota_guard,
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from app.auth.config import ENV_DOC as AUTH_ENV
 from app.transport.config import ENV_DOC as TRANSPORT_ENV
 from app.items.config import ENV_DOC as ITEMS_ENV
 from app.observability.config import ENV_DOC as OBSERVABILITY_ENV
+from app.quotas.config import ENV_DOC as QUOTAS_ENV
 from app.tasks.config import ENV_DOC as TASKS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,7 @@ ALL_DOCS = "\n".join([README, *(path.read_text() for path in DOC_FILES)])
 MAKEFILE = (ROOT / "Makefile").read_text() + (ROOT / "deploy" / "sam.mk").read_text()
 
 
-@pytest.mark.parametrize("name", sorted({**TRANSPORT_ENV, **AUTH_ENV, **ITEMS_ENV, **OBSERVABILITY_ENV, **TASKS_ENV}))
+@pytest.mark.parametrize("name", sorted({**TRANSPORT_ENV, **AUTH_ENV, **ITEMS_ENV, **OBSERVABILITY_ENV, **TASKS_ENV, **QUOTAS_ENV}))
 def test_every_setting_is_documented(name: str) -> None:
     assert f"`{name}`" in (ROOT / "docs" / "configuration.md").read_text()
 

@@ -178,7 +178,9 @@ def test_before_snapshot_primes_everything_without_credentials_or_writes(
     assert env.call()["statusCode"] == 200
     stdout = capsys.readouterr().out
     assert '"ColdStart":[1.0]' in stdout
-    assert env.ssm_calls == [KEYS_PARAM]
+    # The key ring, and the requestState ring the audit line's argument HMAC derives from (after a
+    # restore, both are refetched by the restore hook instead: test_after_restore_...).
+    assert sorted(env.ssm_calls) == sorted([KEYS_PARAM, SEALING_PARAM])
 
 
 def test_aws_clients_are_built_at_their_first_use_or_by_priming_not_at_start_up(env: LambdaEnv) -> None:
@@ -194,7 +196,10 @@ def test_aws_clients_are_built_at_their_first_use_or_by_priming_not_at_start_up(
     )
     lazy = LambdaEnv(build=build, api_key=reader_key, logs=io.StringIO(), ddb=env.ddb)
 
-    assert lazy.call()["statusCode"] == 200  # a tool without the store: nothing built
+    # A request that reaches no store builds nothing. (Every tools/call reaches the table: the
+    # per-principal quotas of app.quotas are counted there.)
+    listing = lazy.call({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    assert listing["statusCode"] == 200
     assert not any(client.built for client in clients.values())
     listed = lazy.call({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "items_list", "arguments": {}}})
     assert listed["statusCode"] == 200 and '"isError":false' in listed["body"].replace(" ", "")
@@ -238,7 +243,9 @@ def test_after_restore_the_next_request_refetches_the_secrets(env: LambdaEnv) ->
     env.hooks.before_snapshot()
     assert env.call()["statusCode"] == 200
     assert env.call()["statusCode"] == 200
-    assert env.ssm_calls == [KEYS_PARAM]  # cached within its TTL
+    # Cached within their TTL: the key ring, and the requestState ring the first audited call
+    # derives its argument-HMAC key from (app.observability.audit).
+    assert sorted(env.ssm_calls) == sorted([KEYS_PARAM, SEALING_PARAM])
 
     env.hooks.after_restore()
     # Refetched inside the restore phase, not after the TTL and not on the first request.

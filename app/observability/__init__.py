@@ -92,13 +92,18 @@ class Observability:
 
     @contextmanager
     def unobserved(self) -> Iterator[None]:
-        """Requests served inside are not invocations: no metrics, no X-Ray (SnapStart priming)."""
+        """Requests served inside are not invocations: no metrics, no X-Ray, no audit (SnapStart priming)."""
+        audit = self.middleware.audit
         with self.tracing.suspended() if self.tracing is not None else nullcontext():
             if self.metrics is not None:
                 self.metrics.suspended = True
+            if audit is not None:
+                audit.suspended = True
             try:
                 yield
             finally:
+                if audit is not None:
+                    audit.suspended = False
                 if self.metrics is not None:
                     self.metrics.suspended = False
                     self.metrics.discard()

@@ -109,6 +109,9 @@ class AuditLog:
         #: True while a task's run executes its tool: that call is audited by the task's transitions
         #: (started, completed/failed), not as a second tools/call.
         self.in_task_run = in_task_run
+        #: While True (SnapStart priming), nothing is audited: those requests are no caller's, and
+        #: hashing their arguments would fetch the key ring into the snapshot.
+        self.suspended = False
 
     def _key(self) -> bytes | None:
         if self._keys is None:
@@ -137,7 +140,7 @@ class AuditLog:
         duration_ms: float,
         task_id: str | None = None,
     ) -> None:
-        if not self.enabled or self.in_task_run() or not audit_logger.isEnabledFor(logging.INFO):
+        if not self.enabled or self.suspended or self.in_task_run() or not audit_logger.isEnabledFor(logging.INFO):
             return
         declared = self.tool_scopes(tool)
         fields: dict[str, Any] = {

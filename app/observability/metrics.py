@@ -11,6 +11,8 @@ is "other") and, for `tools/call`, the tool (only tools that exist, else "other"
     ColdStart Count         first invocation of the environment (Powertools' own document)
     Refusals  Count         requests refused for a missing scope, per missing scope
                             (dimensions [service, missing_scope]; scopes are declared by the server)
+    QuotaRefusals Count     tools/call answered with a quota refusal (app.quotas), with the same
+                            dimension sets as Requests: [service, method, tool] and [service, method]
 
 tools/call metrics carry two dimension sets, [service, method, tool] and
 [service, method], so per-method totals include tool calls.
@@ -47,6 +49,8 @@ class Sample(NamedTuple):
     error: bool
     #: Space-separated scopes the caller lacked, when the request was refused for them.
     missing: str | None = None
+    #: The quota limit that refused the request (app.quotas), if one did.
+    quota: str | None = None
 
 
 _HOLE = re.compile(r'"@@(Timestamp|Requests|Latency|Errors)@@"')
@@ -110,8 +114,11 @@ class InvocationMetrics:
         self._cold_start: tuple[str, str] | None = None
         self._refusal_layouts: dict[str, str] = {}
 
-    def record(self, method: str, tool: str | None, duration_ms: float, error: bool, missing: str | None = None) -> None:
-        self.pending.append(Sample(method, tool, duration_ms, error, missing))
+    def record(
+        self, method: str, tool: str | None, duration_ms: float, error: bool, missing: str | None = None,
+        quota: str | None = None,
+    ) -> None:
+        self.pending.append(Sample(method, tool, duration_ms, error, missing, quota))
 
     def discard(self) -> None:
         """Drop what was recorded (requests that were not invocations, e.g. SnapStart priming).
@@ -169,6 +176,8 @@ class InvocationMetrics:
                 print(self.render(method, tool, group, timestamp))
             for scope, count in self._refusals(samples).items():
                 print(self._refusal_document(scope).replace('"@@Timestamp@@"', timestamp, 1).replace('"@@Refusals@@"', f"[{count}]", 1))
+            for key, count in self._quota_refusals(samples).items():
+                print(self._quota_document(key).replace('"@@Timestamp@@"', timestamp, 1).replace('"@@QuotaRefusals@@"', f"[{count}]", 1))
         except Exception as exc:  # noqa: BLE001 - metrics must never fail an invocation
             logger.warning("metrics flush failed", extra={"error_type": type(exc).__name__})
 
@@ -180,6 +189,33 @@ class InvocationMetrics:
                 for scope in sample.missing.split():
                     counts[scope] = counts.get(scope, 0) + 1
         return counts
+
+    def _quota_refusals(self, samples: list[Sample]) -> dict[tuple[str, str | None], int]:
+        counts: dict[tuple[str, str | None], int] = {}
+        for sample in samples:
+            if sample.quota:
+                key = self._key(sample)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def _quota_document(self, key: tuple[str, str | None]) -> str:
+        """QuotaRefusals of one method/tool, with the dimension sets of the Requests document (alarms use them)."""
+        text = self._refusal_layouts.get(f"quota\0{key[0]}\0{key[1]}")
+        if text is None:
+            method, tool = key
+            dimensions = {"service": self._service, "method": method}
+            if tool is not None:
+                dimensions["tool"] = tool
+            document = self._provider.serialize_metric_set(
+                metrics={"QuotaRefusals": {"Unit": MetricUnit.Count.value, "StorageResolution": _STANDARD_RESOLUTION, "Value": "@@QuotaRefusals@@"}},
+                dimensions=dimensions,
+                metadata={},
+            )
+            document["_aws"]["Timestamp"] = "@@Timestamp@@"  # type: ignore[typeddict-item]
+            if tool is not None:
+                document["_aws"]["CloudWatchMetrics"][0]["Dimensions"].append(["service", "method"])
+            text = self._refusal_layouts[f"quota\0{key[0]}\0{key[1]}"] = json.dumps(document, separators=(",", ":"))
+        return text
 
     def _refusal_document(self, scope: str) -> str:
         """The Refusals document of one missing scope, laid out once by Powertools (holes for time and count)."""

@@ -111,7 +111,9 @@ class RequestObserver:
         self._done(fields, params, started, None, is_error)
         if self.audit is not None and tool is not None:
             task_id = result.get("taskId") if isinstance(result, dict) and result.get("resultType") == "task" else None
-            self._audit(principal, tool, params, started, "tool_error" if is_error else "ok", None, task_id)
+            # A quota refusal is an isError result (app.quotas); the audit names it for what it is.
+            outcome = "refused" if fields.get("quota_refused") else ("tool_error" if is_error else "ok")
+            self._audit(principal, tool, params, started, outcome, None, task_id)
         return result
 
     def _audit(
@@ -143,7 +145,7 @@ class RequestObserver:
         if self.metrics is not None:
             self.metrics.record(
                 fields["mcp_method"], fields["mcp_tool"], duration_ms, code is not None or is_error,
-                fields.get("missing_scopes"),
+                fields.get("missing_scopes"), fields.get("quota_refused"),
             )
         if not self._access_log or not access_logger.isEnabledFor(logging.INFO):
             return

@@ -381,8 +381,9 @@ def test_environment_names_are_ones_the_app_reads(transformed: dict[str, Any]) -
     from app.transport.config import ENV_DOC as TRANSPORT_ENV
     from app.items.config import ENV_DOC as ITEMS_ENV
     from app.tasks.config import ENV_DOC as TASKS_ENV
+    from app.quotas.config import ENV_DOC as QUOTAS_ENV
 
-    known = set(TRANSPORT_ENV) | set(AUTH_ENV) | set(ITEMS_ENV) | set(TASKS_ENV)
+    known = set(TRANSPORT_ENV) | set(AUTH_ENV) | set(ITEMS_ENV) | set(TASKS_ENV) | set(QUOTAS_ENV)
     variables = transformed["Resources"]["McpFunction"]["Properties"]["Environment"]["Variables"]
     unknown = {name for name in variables if not name.startswith("POWERTOOLS_")} - known
     assert not unknown, f"the template sets variables no ENV_DOC describes: {sorted(unknown)}"
@@ -437,10 +438,13 @@ def test_custom_metric_alarms_use_the_dimensions_the_app_emits(transformed: dict
     api = transformed["Resources"]["McpFunction"]["Properties"]["Environment"]["Variables"]
     worker = transformed["Resources"]["TaskWorkerFunction"]["Properties"]["Environment"]["Variables"]
     services = {api["POWERTOOLS_SERVICE_NAME"], worker["POWERTOOLS_SERVICE_NAME"]}
-    for logical_id in ("TasksFailedAlarm", "QuotaRefusalsAlarm"):
+    # TasksFailed: [service] (app.observability.audit); QuotaRefusals: [service, method] like Requests
+    # (app.observability.metrics), summed over tools.
+    for logical_id, names in (("TasksFailedAlarm", ["service"]), ("QuotaRefusalsAlarm", ["service", "method"])):
         for metric in watched(transformed["Resources"][logical_id]):
-            assert [d["Name"] for d in metric["Dimensions"]] == ["service"]
+            assert [d["Name"] for d in metric["Dimensions"]] == names
             assert metric["Dimensions"][0]["Value"] in services
+            assert names == ["service"] or metric["Dimensions"][1]["Value"] == "tools/call"
     assert api["POWERTOOLS_METRICS_NAMESPACE"] == worker["POWERTOOLS_METRICS_NAMESPACE"] == "McpLambda"
 
 

@@ -186,3 +186,12 @@ def test_the_documented_queries_name_fields_audit_lines_have(tmp_path: Path) -> 
     first_cells = re.findall(r"^\| ([^|]+) \|", section, re.M)
     documented = {name for cell in first_cells for name in re.findall(r"`([a-z_]+)`", cell)}
     assert documented - {"arguments"} <= fields, documented - fields
+
+
+def test_a_quota_refusal_is_audited_as_refused(tmp_path: Path) -> None:
+    observed = audited(tmp_path, {"MCP_QUOTA_TOOL_CALLS": "1"})
+    call(observed, "echo", {"text": "first"}, 1)
+    refused = call(observed, "echo", {"text": "second"}, 2)
+    assert refused["result"]["isError"] is True  # the caller reads the quota message (app.quotas)
+    first, second = audit_lines(observed)
+    assert (first["outcome"], second["outcome"]) == ("ok", "refused")

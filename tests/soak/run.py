@@ -94,6 +94,11 @@ def _signed_mb(size: int) -> str:
     return ("+" if size >= 0 else "") + _mb(size)
 
 
+#: One principal makes every call of the soak: its per-window quotas (app.quotas, counted on every
+#: call as deployed) are raised out of the way, not turned off, so their counters are soaked too.
+_NO_LIMIT = {"MCP_QUOTA_TOOL_CALLS": "1000000000", "MCP_QUOTA_TOOL_OVERRIDES": ""}
+
+
 def _clean_environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(_STRAY_PREFIXES)}
 
@@ -101,7 +106,7 @@ def _clean_environ() -> dict[str, str]:
 @contextlib.contextmanager
 def _local() -> Iterator[tuple[dict[str, str], list[str]]]:
     with tempfile.TemporaryDirectory(prefix="mcp-soak-") as tmp:
-        yield {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(Path(tmp) / "items.sqlite3"), "SOAK_KEY": DEV_KEY}, []
+        yield {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(Path(tmp) / "items.sqlite3"), "SOAK_KEY": DEV_KEY, **_NO_LIMIT}, []
 
 
 @contextlib.contextmanager
@@ -154,6 +159,7 @@ def _deployed() -> Iterator[tuple[dict[str, str], list[str]]]:
             "ITEMS_TABLE_NAME": table,
             "TASKS_WORKER_FUNCTION": "mcp-soak-worker",
             "SOAK_KEY": key,
+            **_NO_LIMIT,
         }, ["--lambda-root"]
 
 
