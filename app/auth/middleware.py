@@ -47,7 +47,12 @@ logger = logging.getLogger(__name__)
 #: A bug in access control itself: the standard internal error (refusal codes live in app.errors).
 INTERNAL_ERROR_CODE = -32603
 
-CORS_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
+#: What a preflight advertises is what is served: the MCP endpoint answers POST (GET and DELETE are always
+#: 405: no standalone SSE stream, no sessions), the discovery documents GET/HEAD. Advertising more would let
+#: a page send a request whose only answer is 405.
+CORS_METHODS = ("POST", "OPTIONS")
+METADATA_CORS_METHODS = ("GET", "HEAD", "OPTIONS")
+METADATA_PREFIX = "/.well-known/"
 #: Headers a browser MCP client sends. Listed for documentation: "*" is what
 #: takes effect, because `Mcp-Param-<Name>` cannot be enumerated and
 #: CORSMiddleware has no prefix match; with "*" it mirrors the preflight's
@@ -207,12 +212,22 @@ class _PolicyCORS(CORSMiddleware):
     (401, 403, 405, 413...) carries the CORS headers, so a page can read it.
     """
 
-    def __init__(self, app: ASGIApp, policy: OriginPolicy, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, policy: OriginPolicy, *, metadata: bool = False, **options: Any) -> None:
         super().__init__(app, allow_origins=tuple(policy.allowed_origins), **options)
         self._policy = policy
+        # The discovery documents are served by GET, so their preflights advertise GET (one twin, built once).
+        self._metadata = (
+            None if metadata else _PolicyCORS(app, policy, metadata=True, **{**options, "allow_methods": METADATA_CORS_METHODS})
+        )
 
     def is_allowed_origin(self, origin: str) -> bool:
         return self._policy.allows_cross_origin(origin)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._metadata is not None and scope["type"] == "http" and scope["path"].startswith(METADATA_PREFIX):
+            await self._metadata(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def protect(

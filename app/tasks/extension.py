@@ -4,8 +4,8 @@ What it adds to an `MCPServer(extensions=[tasks])`:
 
 - `tasks/get`, `tasks/update`, `tasks/cancel` at 2026-07-28 (the extension's
   revision). Each call is authorized on its own: the request must declare the
-  extension (else `-32021`), its `Mcp-Name` header must equal `params.taskId`
-  (else `-32020`; the SDK's header ladder checks only tools, prompts and
+  extension (else `-32021`), an `Mcp-Name` header, when sent, must equal
+  `params.taskId` (else `-32020`; a missing one is accepted, the body is the source of truth; the SDK's header ladder checks only tools, prompts and
   resources), and the task must belong to the calling principal. Another
   principal's task, an expired one and an unknown id all answer the same
   `-32602`.
@@ -349,8 +349,14 @@ class Tasks(Extension):
             raise _missing_capability(ctx, ctx.method)
         request = ctx.request
         headers = getattr(request, "headers", None)
-        if headers is not None and decode_header_value(headers.get(MCP_NAME_HEADER)) != task_id:
-            raise MCPError(code=HEADER_MISMATCH, message=f"{MCP_NAME_HEADER} header must equal params.taskId")
+        # The body is the source of truth: a missing header is accepted (fastmcp-tasks 4.1.x sends none on
+        # tasks/*), and only a header that disagrees is refused, naming both values so the user sees which.
+        raw = headers.get(MCP_NAME_HEADER) if headers is not None else None
+        if raw is not None and (named := decode_header_value(raw)) != task_id:
+            raise MCPError(
+                code=HEADER_MISMATCH,
+                message=f"Mcp-Name header {named!r} does not match params.taskId {task_id!r}",
+            )
         return _owner().principal_id
 
     async def _get(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:

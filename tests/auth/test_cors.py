@@ -38,8 +38,33 @@ async def test_preflight_needs_no_credentials_and_mirrors_mcp_headers(app_and_ke
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert response.headers["access-control-allow-headers"] == requested
-    assert "POST" in response.headers["access-control-allow-methods"]
+    # Only what is served: GET and DELETE on the endpoint always answer 405, so they are not advertised.
+    assert response.headers["access-control-allow-methods"] == "POST, OPTIONS"
     assert recorder.calls == []
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_preflight_for_a_method_the_endpoint_does_not_serve_is_refused(app_and_key, method: str) -> None:  # type: ignore[no-untyped-def]
+    app, recorder, _, _ = app_and_key
+    async with client(app) as http:
+        response = await http.options("/mcp", headers={"Origin": ORIGIN, "Access-Control-Request-Method": method})
+    assert response.status_code == 400
+    assert response.text == "Disallowed CORS method"
+    assert response.headers["access-control-allow-methods"] == "POST, OPTIONS"
+    assert recorder.calls == []
+
+
+async def test_preflight_for_a_discovery_document_advertises_get(app_and_key) -> None:  # type: ignore[no-untyped-def]
+    app, _, _, _ = app_and_key
+    async with client(app) as http:
+        response = await http.options(
+            "/.well-known/oauth-protected-resource/mcp",
+            headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET",
+                     "Access-Control-Request-Headers": "mcp-protocol-version"},
+        )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+    assert response.headers["access-control-allow-origin"] == ORIGIN
 
 
 async def test_preflight_from_unknown_origin_is_refused(app_and_key) -> None:  # type: ignore[no-untyped-def]

@@ -5,11 +5,10 @@ Against the live local product (API key): `items_export` runs as a task, polled 
 `call_tool` (the client resolves the task by itself, as an agent would use it). Against the conformance
 fixture server: a long `slow_compute` task is cancelled and reads `cancelled`.
 
-One client-side shim, in `TaskRouting`: SEP-2663 requires `Mcp-Name: <taskId>` on `tasks/get`,
-`tasks/update` and `tasks/cancel` (missing or mismatched is `-32020`, HTTP 400: the conformance scenario
-`tasks-request-headers` checks exactly that), and fastmcp-tasks 4.1.4 does not send it: its request types
-declare no `name_param`, so the MCP SDK's session adds no header. The shim is an `httpx2.Auth` (the
-transport's public hook) that also carries the API key.
+The client runs as released: fastmcp-tasks 4.1.x sends no `Mcp-Name` on `tasks/get` / `tasks/cancel` (its
+request types declare no `name_param`), and nothing here adds one; the server takes the body as the source of
+truth and refuses only a header that disagrees (checked last, with the raw request FastMCP would send).
+The only hook is an `httpx2.Auth` (the transport's public hook) carrying the API key.
 """
 
 from __future__ import annotations
@@ -26,11 +25,15 @@ from fastmcp import Client
 from fastmcp.client.transports import StreamableHttpTransport
 from fastmcp_tasks import call_tool_task
 
+from mcp_types import HEADER_MISMATCH
+
+from app.events import MODERN_VERSION
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service
 from app.principal import Principal
 from app.tasks.extension import PROGRESS_META_KEY
 from tests.auth.support import new_key, ring_json
+from tests.rpc import mcp_request
 from tests.conftest import LiveServer, serve
 
 pytestmark = pytest.mark.anyio
@@ -38,10 +41,8 @@ pytestmark = pytest.mark.anyio
 ITEMS = 400
 
 
-class TaskRouting(httpx2.Auth):
-    """Adds the API key, and `Mcp-Name: <taskId>` to tasks/* requests (which fastmcp-tasks 4.1.4 omits)."""
-
-    requires_request_body = True
+class ApiKey(httpx2.Auth):
+    """Carries the API key; adds nothing else (no `Mcp-Name`: the released client sends none on tasks/*)."""
 
     def __init__(self, api_key: str | None = None) -> None:
         self._key = api_key
@@ -49,11 +50,6 @@ class TaskRouting(httpx2.Auth):
     def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         if self._key is not None:
             request.headers["Authorization"] = f"Bearer {self._key}"
-        body = json.loads(request.content or b"null")
-        if isinstance(body, dict) and str(body.get("method", "")).startswith("tasks/"):
-            task_id = (body.get("params") or {}).get("taskId")
-            if isinstance(task_id, str):
-                request.headers["Mcp-Name"] = task_id
         yield request
 
 
@@ -83,7 +79,7 @@ def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServ
 
 
 def client_for(url: str, api_key: str | None = None) -> Client:
-    return Client(StreamableHttpTransport(url, auth=TaskRouting(api_key)))
+    return Client(StreamableHttpTransport(url, auth=ApiKey(api_key)))
 
 
 async def test_items_export_runs_as_a_task_to_completion_with_progress_and_the_result_inline(
@@ -145,3 +141,20 @@ async def test_a_slow_task_is_cancelled_and_reads_cancelled(fixture_server: Live
         finished = await other.wait(timeout=60)
         assert finished.status == "completed"
         assert finished.result["content"][0]["text"] == "computed kept after 0s"
+
+
+async def test_a_header_that_disagrees_with_the_body_is_refused_naming_both(product: tuple[LiveServer, str]) -> None:
+    """The released client sends no Mcp-Name (accepted above); one that contradicts params.taskId is still -32020."""
+    live, key = product
+    async with client_for(live.url, key) as client:
+        task = await call_tool_task(client, "items_export", {"page_size": 100})
+        task_id = task.create_result.task_id
+    headers, body = mcp_request(
+        key, MODERN_VERSION, "tasks/get", {"taskId": task_id},
+        capabilities={"extensions": {"io.modelcontextprotocol/tasks": {}}}, mcp_name="another-task",
+    )
+    response = httpx2.post(live.url, json=body, headers=headers, timeout=30)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == HEADER_MISMATCH
+    assert error["message"] == f"Mcp-Name header 'another-task' does not match params.taskId {task_id!r}"

@@ -142,8 +142,10 @@ def test_tasks_methods_check_the_routing_header_and_the_declared_extension(tmp_p
         with bound_principal(LOCAL_DEVELOPER):
             wrong = await _call(app, "tasks/get", {"taskId": "abc"}, name="other")
             assert wrong.status_code == 400 and wrong.json()["error"]["code"] == -32020
+            assert "Mcp-Name header 'other' does not match params.taskId 'abc'" in wrong.json()["error"]["message"]
+            # A missing Mcp-Name is accepted (issue 17: fastmcp-tasks sends none): the body's taskId decides.
             missing = await _call(app, "tasks/get", {"taskId": "abc"})
-            assert missing.status_code == 400 and missing.json()["error"]["code"] == -32020
+            assert missing.status_code == 400 and missing.json()["error"]["code"] == -32602  # unknown task
             undeclared = await _call(app, "tasks/get", {"taskId": "abc"}, tasks=False, name="abc")
             assert undeclared.json()["error"]["code"] == -32021
             unknown = await _call(app, "tasks/get", {"taskId": "abc"}, name="abc")
