@@ -17,13 +17,14 @@ NODE := $(JS)/node_modules/.bin/node
 PORT ?= 8000
 EVENT ?= events/http-v2-tools-call.json
 
-.PHONY: help venv node board-deps board chromium run stdio inspector inspector-deps invoke test test-python conformance bench soak clean
+.PHONY: help venv node board-deps board chromium run stdio inspector inspector-stdio inspector-deps invoke test test-python conformance bench soak clean
 
 help:
 	@echo "make run          serve the MCP endpoint on http://127.0.0.1:$(PORT)/mcp (no AWS needed)"
 	@echo "make test         install everything and run the whole suite, conformance included"
 	@echo "make stdio        serve the same server over stdio (desktop clients; logs on stderr)"
 	@echo "make inspector KEY=<key> [METHOD=tools/list] [ARGS=...] [URL=...]   call the server with the MCP Inspector CLI"
+	@echo "make inspector-stdio [METHOD=tools/list] [ARGS=...]   the same Inspector CLI against the stdio server"
 	@echo "make invoke EVENT=events/<file>.json   feed one API Gateway event to the Lambda handler"
 	@echo "make conformance  run the official MCP conformance harnesses and print their totals"
 	@echo "make bench        benchmark against the SDK's stateless app and a bare Mangum floor"
@@ -90,6 +91,12 @@ inspector: inspector-deps
 	@test -n "$(KEY)" || { echo 'usage: make inspector KEY=<key> [METHOD=tools/list] [ARGS="--tool-name echo --tool-arg text=hi"] [URL=$(URL)]' >&2; exit 2; }
 	@$(NODE) $(INSPECTOR)/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js --cli $(URL) \
 		--transport http --header "Authorization: Bearer $(KEY)" --method $(METHOD) $(ARGS)
+
+# The same Inspector over stdio: it starts `make stdio`'s server itself (no key, no HTTP). The server
+# command comes right after --cli, before the Inspector's own options.
+inspector-stdio: venv inspector-deps
+	@$(NODE) $(INSPECTOR)/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js --cli \
+		$(abspath $(PY)) -m app.dev.stdio --method $(METHOD) $(ARGS)
 
 # The committed events carry this local-only development key (refused on Lambda).
 EVENTS_DEV_KEY := local-dev-key-for-events

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +148,61 @@ def test_readme_invoke_command_runs_as_written(tmp_path: Path) -> None:
     result = _run_printed(command, tmp_path)
     assert result.returncode == 0, result.stderr
     assert '"statusCode": 200' in result.stdout or "'statusCode': 200" in result.stdout, result.stdout[-2000:]
+
+
+# -- Issue 17, item 5: the recipes a new user follows, run as written -----------------------------
+
+
+def test_readme_read_only_key_recipe_works_as_written(tmp_path: Path) -> None:
+    """keygen --ring-file, then `MCP_API_KEYS_FILE=… make run`: the key reads and is refused a write, by name."""
+    import httpx
+
+    from tests.conftest import _free_port as free_port
+
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", README, re.S) if "--ring-file" in b)
+    mint, serve = [line.split("#", 1)[0].strip() for line in block.strip().splitlines()]
+    assert serve.startswith("MCP_API_KEYS_FILE=.data/keys.json make run")
+    ring = tmp_path / "keys.json"  # the test's own file instead of the repository's .data/
+    minted = _run_printed(mint.replace(".data/keys.json", str(ring)), tmp_path)
+    assert minted.returncode == 0, minted.stderr
+    key = minted.stdout.splitlines()[1].strip()
+    port = free_port()
+    env = {**os.environ, "HOME": str(tmp_path), "PORT": str(port), "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")}
+    server = subprocess.Popen(
+        serve.replace(".data/keys.json", str(ring)), shell=True, cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        headers = {"authorization": f"Bearer {key}", "accept": "application/json, text/event-stream",
+                   "mcp-protocol-version": "2025-11-25"}  # fmt: skip
+
+        def call(name: str, arguments: dict[str, object]) -> httpx.Response:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+            return httpx.post(url, json=body, headers=headers, timeout=10)
+
+        for _ in range(300):
+            try:
+                listed = call("items_list", {})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("make run did not start")
+        assert listed.status_code == 200 and listed.json()["result"]["isError"] is False, listed.text
+        refused = call("items_add", {"title": "nope"})
+        assert "tool items_add needs scope items:write" in refused.text, refused.text
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+@needs_inspector
+def test_inspector_over_stdio_works_as_written(tmp_path: Path) -> None:
+    listed = _run_printed("make inspector-stdio", tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "items_add" in {tool["name"] for tool in json.loads(listed.stdout)["tools"]}
+    called = _run_printed("make inspector-stdio METHOD=tools/call ARGS='--tool-name echo --tool-arg text=hi'", tmp_path)
+    assert called.returncode == 0, called.stderr
+    assert json.loads(called.stdout)["structuredContent"] == {"result": "hi"}
+    assert re.search(r"`… --cli \S+/\.venv/bin/python -m app\.dev\.stdio --method tools/list`", ALL_DOCS)

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import shlex
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from app.auth.keyring import digest_hex, generate_key, parse_expiry
@@ -93,6 +95,11 @@ def _api_key(args: argparse.Namespace, out: TextIO) -> None:
     print("Ring entry to merge into the key ring JSON (holds only a hash):", file=out)
     print(f"  {entry}", file=out)
     print("", file=out)
+    if args.ring_file:
+        path = _add_to_ring_file(Path(args.ring_file), json.loads(entry))
+        print(f"Added to {path} (a local key ring). Serve it with:", file=out)
+        print(f"  MCP_API_KEYS_FILE={shlex.quote(str(path))} make run", file=out)
+        return
     print("Merge it into the SSM parameter (a running function sees it at once):", file=out)
     print(
         f"  aws ssm get-parameter --name {param} --with-decryption --query Parameter.Value --output text > ring.json",
@@ -104,6 +111,26 @@ def _api_key(args: argparse.Namespace, out: TextIO) -> None:
     print("  rm ring.json ring.new.json", file=out)
     print("First key of a new ring:", file=out)
     print(f"  aws ssm put-parameter --name {param} --type SecureString --value {shlex.quote(entry)}", file=out)
+
+
+def _add_to_ring_file(path: Path, entry: dict[str, object]) -> Path:
+    """Merge `entry` into the ring file at `path` (created, owner-only, if missing); returns the path."""
+    ring: dict[str, object] = {}
+    if path.exists():
+        try:
+            ring = json.loads(path.read_text(encoding="utf-8") or "{}")
+        except ValueError:
+            raise SystemExit(f"{path} is not a key ring JSON object; fix or remove it") from None
+        if not isinstance(ring, dict):
+            raise SystemExit(f"{path} is not a key ring JSON object; fix or remove it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ring.update(entry)
+    # Hashes only, but still who may call: written whole (no half-written ring) and owner-only.
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps(ring, indent=2) + "\n", encoding="utf-8")
+    os.chmod(partial, 0o600)
+    os.replace(partial, path)
+    return path
 
 
 def _request_state_key(args: argparse.Namespace, out: TextIO) -> None:
@@ -127,6 +154,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     parser.add_argument("--expires", help="expiry, ISO-8601 (naive = UTC) or epoch seconds")
     parser.add_argument("--param", help="SSM parameter name used in the printed commands")
+    parser.add_argument(
+        "--ring-file",
+        help="local runs: add the entry to this key ring JSON file (created if missing) for MCP_API_KEYS_FILE",
+    )
     parser.add_argument("--request-state-key", action="store_true", help="mint a requestState sealing secret instead")
     args = parser.parse_args(argv)
     stream = out if out is not None else sys.stdout

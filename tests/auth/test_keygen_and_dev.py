@@ -96,3 +96,18 @@ def test_public_api_resolves_lazily() -> None:
     assert auth.AuthSettings.from_env({}).mode == "api_key"
     with pytest.raises(AttributeError):
         auth.nothing_here  # noqa: B018
+
+
+def test_keygen_ring_file_merges_entries_owner_only_and_refuses_a_foreign_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ring = tmp_path / "local" / "keys.json"
+    for name in ("first", "second"):
+        assert main(["--name", name, "--scopes", "items:read", "--ring-file", str(ring)], out=io.StringIO()) == 0
+    parse_key_ring(ring.read_text())  # a valid ring
+    assert sorted(entry["name"] for entry in json.loads(ring.read_text()).values()) == ["first", "second"]  # merged
+    assert ring.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "local" / "keys.json.tmp").exists()
+    broken = tmp_path / "broken.json"
+    broken.write_text("[1, 2]")
+    with pytest.raises(SystemExit, match="not a key ring JSON object"):
+        main(["--name", "x", "--ring-file", str(broken)], out=io.StringIO())
+    assert broken.read_text() == "[1, 2]"  # left as it was
