@@ -170,11 +170,17 @@ def test_write_with_read_only_key_gets_the_403_challenge_naming_items_write(
 
 
 @ERAS
-def test_api_key_mode_challenge_carries_the_realm(live_keys_only: LiveServer, keys: Keys, era: str) -> None:
+def test_api_key_mode_refuses_with_a_plain_json_rpc_error_and_no_challenge(
+    live_keys_only: LiveServer, keys: Keys, era: str
+) -> None:
+    """A key cannot be stepped up: no OAuth challenge for clients to chase (issue 17, item 3), the reason as written."""
     response = rpc(
         live_keys_only.url, keys.reader.key, "tools/call", {"name": "items_delete", "arguments": {"id": "x"}}, era=era
     )
-    assert_challenge(response, "items:write", metadata=None)
+    assert response.status_code == 200 and "www-authenticate" not in response.headers
+    error = response.json()["error"]
+    assert error["code"] == -32051 and error["message"] == "Forbidden: tool items_delete needs scope items:write"
+    assert error["data"] == {"requiredScopes": ["items:write"]}
 
 
 @ERAS
@@ -373,7 +379,7 @@ async def test_require_tool_refusal_from_a_handler_gets_the_challenge() -> None:
 
     catalog = scopes.ScopeCatalog()
     catalog.declare("tool", "export", ["items:read"])
-    guard = ScopeGuard(catalog, Challenger(oauth=False, mcp_path="/mcp"))
+    guard = ScopeGuard(catalog, Challenger(oauth=True, mcp_path="/mcp", public_url="https://mcp.example.com"))
 
     async def handler(ctx: Any) -> Any:  # e.g. tasks/get after loading the task record of tool "export"
         scopes.require_tool("export", catalog)
@@ -384,6 +390,7 @@ async def test_require_tool_refusal_from_a_handler_gets_the_challenge() -> None:
     with bound_principal(Principal(id="p", kind="api_key", scopes=frozenset({"other"}))):
         with pytest.raises(InsufficientScope) as refused:
             await guard(ctx, handler)
-    assert refused.value.headers == ((b"www-authenticate", b'Bearer realm="mcp", error="insufficient_scope", scope="items:read"'),)
+    assert refused.value.status == 403
+    assert refused.value.headers == ((b"www-authenticate", b'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", scope="items:read"'),)
     with bound_principal(Principal(id="p", kind="api_key", scopes=frozenset({"items:read"}))):
         assert await guard(ctx, handler) == {}
