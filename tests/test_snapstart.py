@@ -262,7 +262,7 @@ def test_after_restore_a_revoked_key_stops_working_at_once(env: LambdaEnv) -> No
     )
     assert env.call()["statusCode"] == 200  # still within the TTL of the snapshot's ring
     env.hooks.after_restore()
-    assert env.call()["statusCode"] == 401
+    assert env.call()["statusCode"] == 403  # the key is no longer accepted
 
 
 def test_after_restore_the_sealing_ring_is_refetched_at_once(env: LambdaEnv) -> None:
@@ -319,5 +319,5 @@ def test_the_priming_key_works_inside_the_block_only(env: LambdaEnv) -> None:
     with env.hooks._credential() as key:  # noqa: SLF001 - the hook's own factory, as before_snapshot uses it
         assert key is not None and key.startswith("mcp_")
         assert env.call(key=key)["statusCode"] == 200
-    assert env.call(key=key)["statusCode"] == 401
+    assert env.call(key=key)["statusCode"] == 403
     assert env.call()["statusCode"] == 200  # the real ring is fetched again, untouched by the lent one

@@ -71,11 +71,11 @@ async def test_new_key_works_at_once_and_unknown_key_flood_is_rate_limited(ssm: 
         # A flood of unknown keys costs SSM nothing more within the refresh interval.
         for _ in range(50):
             response = await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))
-            assert response.status_code == 401
+            assert response.status_code == 403
         assert len(ssm.calls) == 2
         clock.advance(10)
         for _ in range(50):
-            assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))).status_code == 401
+            assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))).status_code == 403
         assert len(ssm.calls) == 3
     assert {c["principal"].id for c in recorder.calls} == {old.key_id, fresh.key_id}
 
@@ -92,7 +92,7 @@ async def test_revocation_by_removing_the_entry(ssm: Ssm, clock: FakeClock) -> N
         await http.post("/mcp", json=MCP_BODY, headers=bearer(keep.key))
         assert authenticator.key_ring.wait_for_refresh(timeout=30)
         response = await http.post("/mcp", json=MCP_BODY, headers=bearer(revoke.key))
-        assert response.status_code == 401
+        assert response.status_code == 403
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(keep.key))).status_code == 200
 
 
@@ -101,12 +101,15 @@ async def test_expired_key_is_refused(ssm: Ssm, clock: FakeClock, wall: FakeCloc
     ssm.put(PARAM, ring_json((key, {"expires": wall.now + 60}), (old, {"expires": "2001-01-01T00:00:00Z"})))
     app, _, _ = build_app(key_settings(), provider=ssm.provider, clock=clock, wall=wall)
     async with client(app) as http:
-        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(old.key))).status_code == 401
+        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(old.key))).status_code == 403
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))).status_code == 200
         wall.advance(61)
         response = await http.post("/mcp", json=MCP_BODY, headers=bearer(key.key))
-    assert response.status_code == 401
-    assert response.json()["error"]["message"] == "Unauthorized: invalid API key"
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        "Forbidden: this API key was not accepted; check the key in this client's Authorization: Bearer header"
+        " (invalid API key)"
+    )
 
 
 async def test_wrong_secret_for_a_known_key_id_is_refused(ssm: Ssm, clock: FakeClock) -> None:
@@ -115,8 +118,8 @@ async def test_wrong_secret_for_a_known_key_id_is_refused(ssm: Ssm, clock: FakeC
     app, recorder, _ = build_app(key_settings(), provider=ssm.provider, clock=clock)
     async with client(app) as http:
         response = await http.post("/mcp", json=MCP_BODY, headers=bearer(f"mcp_{key.key_id}_{other.secret}"))
-    assert response.status_code == 401
-    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert response.status_code == 403
+    assert "www-authenticate" not in response.headers  # API-key mode: nothing for a client to start OAuth on
     assert recorder.calls == []
 
 
@@ -206,7 +209,7 @@ async def test_local_file_ring_and_dev_key(tmp_path, clock: FakeClock) -> None: 
         clock.advance(10)
         ring_file.write_text(ring_json((first, {}), (second, {})))
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(second.key))).status_code == 200
-        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer("local-dev-key-0123456789x"))).status_code == 401
+        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer("local-dev-key-0123456789x"))).status_code == 403
     kinds = [c["principal"].kind for c in recorder.calls]
     assert kinds == ["api_key", "local", "api_key"]
 
@@ -217,7 +220,7 @@ async def test_generated_dev_key_works(clock: FakeClock) -> None:
     app, recorder, _ = build_app(settings, clock=clock)
     async with client(app) as http:
         assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(settings.dev_api_key))).status_code == 200
-        assert (await http.post("/mcp", json=MCP_BODY)).status_code == 401
+        assert (await http.post("/mcp", json=MCP_BODY)).status_code == 401  # no key at all
     assert recorder.calls[0]["principal"].id == "local-dev-key"
 
 
@@ -242,5 +245,5 @@ async def test_warm_path_answers_only_for_a_cached_valid_key(ssm: Ssm, clock: Fa
             assert authenticator.authenticate_cached(bad.encode()) is None
         # An unknown key still goes the full way and is refused there (its forced refresh is
         # rate-limited: the ring was fetched a moment ago on this clock).
-        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(other.key))).status_code == 401
+        assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(other.key))).status_code == 403
     assert ssm.calls == [PARAM]

@@ -47,12 +47,14 @@ BAD_HEADERS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_HEADERS))
-async def test_malformed_authorization_is_401(setup, case: str) -> None:  # type: ignore[no-untyped-def]
+async def test_malformed_authorization_is_refused_as_a_key_not_accepted(setup, case: str) -> None:  # type: ignore[no-untyped-def]
+    """API-key mode: a presented credential that is refused is 403 without a challenge (issue 17, item 2)."""
     http, recorder, key = setup
     headers = raw_headers(*BAD_HEADERS[case](key.key))
     response = await http.post("/mcp", content=b"{}", headers=headers)
-    assert response.status_code == 401
-    assert response.headers["www-authenticate"].startswith("Bearer ")
+    assert response.status_code == 403
+    assert "www-authenticate" not in response.headers
+    assert "this API key was not accepted" in response.json()["error"]["message"]
     body = response.json()
     assert body["error"]["code"] == UNAUTHORIZED_CODE and body["id"] is None
     assert key.secret not in response.text

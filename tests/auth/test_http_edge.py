@@ -80,7 +80,7 @@ def test_post_still_needs_credentials(local: LiveServer) -> None:
         anonymous = http.post(local.url, json=LIST, headers=ACCEPT)
         wrong = http.post(local.url + "/", json=LIST, headers={**ACCEPT, **_auth("wrong-key-wrong-key")})
         right = http.post(local.url, json=LIST, headers={**ACCEPT, **_auth(KEY)})
-    assert (anonymous.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
+    assert (anonymous.status_code, wrong.status_code, right.status_code) == (401, 403, 200)  # 403: a key not accepted
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
 
 

@@ -81,7 +81,7 @@ async def test_slow_ssm_refresh_does_not_block_requests_with_a_loaded_ring(
             assert not ring.wait_for_refresh(timeout=0)
             assert blackhole.accepted == 1 and ring.fetches == 2
             # A key the ring does not know yet joins that refresh for at most force_wait, then is refused.
-            assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))).status_code == 401
+            assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))).status_code == 403
             assert blackhole.accepted == 1 and ring.fetches == 2
     # The outage ends the fetch (connection dropped): the last good ring stays, logged once.
     assert ring.wait_for_refresh(timeout=30)

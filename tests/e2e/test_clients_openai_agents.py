@@ -37,10 +37,11 @@ async def test_openai_agents_client_with_a_wrong_key_fails_clearly(local_product
     """A wrong key ends in an error at connect, not a wait."""
     params = {"url": local_product.url, "headers": {"Authorization": "Bearer wrong"}, "timeout": 10}
     server = MCPServerStreamableHttp(params=params, name="mcp-lambda", max_retry_attempts=0)
-    with pytest.raises(BaseException) as raised:  # the SDK wraps the 401 in task-group exception groups
+    with pytest.raises(BaseException) as raised:  # the SDK wraps the 403 in task-group exception groups
         await server.connect()
     await server.cleanup()
-    assert "Unauthorized" in " ".join(str(e) for e in _leaves(raised.value))
+    # What the OpenAI Agents SDK shows its user: the server's own words.
+    assert "this API key was not accepted" in " ".join(str(e) for e in _leaves(raised.value))
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:

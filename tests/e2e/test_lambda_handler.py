@@ -188,16 +188,21 @@ def test_deadline_follows_the_lambda_context() -> None:
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-key-wrong-key-wrong", "Basic dXNlcjpwYXNz"], ids=["missing", "unknown-key", "wrong-scheme"])
-def test_events_without_a_valid_key_are_401_and_reach_no_tool(handler: Any, authorization: str | None) -> None:
+def test_events_without_a_valid_key_are_refused_and_reach_no_tool(handler: Any, authorization: str | None) -> None:
+    """No key: 401 + challenge. A key not accepted (API-key mode): 403 saying so, no challenge (issue 17, item 2)."""
     event = json.loads(Path(EVENTS[0]).parent.joinpath("http-v2-tools-call.json").read_text())
     event["headers"].pop("authorization")
     if authorization is not None:
         event["headers"]["authorization"] = authorization
     for _ in range(2):
         response = handler(copy.deepcopy(event), FakeLambdaContext())
-        assert response["statusCode"] == 401
         assert "result" not in _body(response)
-        assert response["headers"]["www-authenticate"].startswith("Bearer")
+        if authorization is None:
+            assert response["statusCode"] == 401
+            assert response["headers"]["www-authenticate"].startswith("Bearer")
+        else:
+            assert response["statusCode"] == 403 and "www-authenticate" not in response["headers"]
+            assert "this API key was not accepted" in _body(response)["error"]["message"]
 
 
 def test_items_tools_through_the_handler(handler: Any) -> None:

@@ -1,9 +1,10 @@
-"""A wrong API key ends in an error, not a wait, in mcp-remote and the MCP Inspector CLI (issue 8 item 4).
+"""A wrong API key ends in an error that says so, not a wait, in mcp-remote and the MCP Inspector CLI
+(issue 8 item 4, issue 17 item 2).
 
-Both clients answer a 401 by starting OAuth discovery. When the discovery
-paths answered 401 too, mcp-remote never answered `initialize` and the
-Inspector waited for a login. They are 404 now, so discovery fails at once and
-the client exits with an error. With the right key both list the tools.
+Both clients answer any 401 by starting OAuth discovery (and mcp-remote any error whose text says
+"Unauthorized"), which ended in "Dynamic Client Registration rejected (HTTP 404)". In API-key mode
+a presented key that is refused is a 403 without a challenge whose message says the key was not
+accepted; both clients print it and exit. No key at all stays 401. With the right key both list the tools.
 
 The real clients (mcp-remote pinned in tests/js/package.json, the Inspector in
 tools/inspector/package.json) run on the repository's
@@ -97,6 +98,8 @@ def test_mcp_remote_with_a_wrong_key_exits_with_an_error_not_a_wait(local: LiveS
     out, err = _finish(proc)
     assert proc.returncode != 0
     assert "Fatal error" in err, err[-3000:]
+    # What it tells the user (issue 17, item 2): the server's words, no OAuth registration attempt.
+    assert "this API key was not accepted" in err and "Registration" not in err, err[-3000:]
     assert '"result"' not in out
 
 
@@ -177,7 +180,8 @@ def test_inspector_cli_with_a_wrong_key_exits_with_an_error_not_a_wait(local: Li
     code, output = _inspector(local.url, WRONG, tmp_path, tty=tty)
     assert code != 0, output
     error = json.loads(output.strip().splitlines()[-1])["error"]
-    assert error["message"], error
+    # Issue 17, item 2: it says the key was not accepted (before: "Dynamic Client Registration rejected (HTTP 404)").
+    assert "this API key was not accepted" in error["message"] and error.get("status") == 403, error
 
 
 def test_inspector_cli_with_the_right_key_lists_tools(local: LiveServer, tmp_path: Path) -> None:
