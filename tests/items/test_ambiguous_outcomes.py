@@ -38,7 +38,10 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def live(db: Path) -> Iterator[LiveServer]:
     from app.main import build_product
 
-    env = {"MCP_DEV_API_KEY": KEY, "ITEMS_SQLITE_PATH": str(db), "MCP_REQUEST_TIMEOUT_S": str(TIMEOUT_S)}
+    # Quotas off: their counters live in the same SQLite file, so the held write lock would stop the
+    # call at its quota check, before the add this test is about (app.quotas has its own outage tests).
+    env = {"MCP_DEV_API_KEY": KEY, "ITEMS_SQLITE_PATH": str(db), "MCP_REQUEST_TIMEOUT_S": str(TIMEOUT_S),
+           "MCP_QUOTA_ENABLED": "false"}  # fmt: skip
     with serve(build_product(env).asgi_app()) as server:
         yield server
 
