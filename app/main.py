@@ -34,7 +34,6 @@ from mcp.server.mcpserver import MCPServer
 from starlette.types import ASGIApp
 
 from app import env as env_values
-from app import scopes
 from app.auth import AuthSettings, protect
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.challenge import Challenger
@@ -46,6 +45,7 @@ from app.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.observability import Observability, ObservabilitySettings, ObservedHandler
+from app.scopes import ScopeCatalog
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
@@ -86,6 +86,8 @@ class Product:
     settings: Settings
     auth: AuthSettings
     server: MCPServer[Any]
+    #: Which scopes each tool, resource, template and prompt needs, declared while `server` was built.
+    scopes: ScopeCatalog = field(default_factory=ScopeCatalog)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     sealing: Sealing | None = None
     dynamodb: DynamoTable | None = None
@@ -203,6 +205,7 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         dynamodb = DynamoTable(clients[-1], item_settings.table_name)
     store = build_item_store(item_settings, dynamodb_client=dynamodb.client if dynamodb else None)
     items = build_item_service(item_settings, store=store, cursor_keys=cursor_keys)
+    catalog = ScopeCatalog()  # filled by the registrations in build_server, read after it
     task_settings = TaskSettings.from_env(env)
     tasks: TaskRuntime | None = None
     if task_settings.runs_tasks:
@@ -214,16 +217,16 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
             item_settings,
             dynamodb_client=dynamodb.client if dynamodb else None,
             lambda_client=lambda_client,
-            authorize_tool=scopes.require_tool,  # a task's tool scopes apply to its tasks/* calls
+            authorize_tool=catalog.require_tool,  # a task's tool scopes apply to its tasks/* calls
         )
     else:
         logger.warning("tasks are off: TASKS_WORKER_FUNCTION is not set (the template sets it)")
-    server = build_server(request_state_security=sealing.security if sealing else None, item_service=items, tasks=tasks)
-    # Per-item scopes (app.scopes) were declared while the server was built: advertise and enforce them.
-    auth = auth.with_declared_scopes(scopes.CATALOG.all_scopes())
-    install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
+    server = build_server(request_state_security=sealing.security if sealing else None, item_service=items, tasks=tasks, catalog=catalog)
+    # Per-item scopes were declared in `catalog` while the server was built: advertise and enforce them.
+    auth = auth.with_declared_scopes(catalog.all_scopes())
+    install_middleware(lowlevel_server(server), ScopeGuard(catalog, Challenger.build(settings, auth)))
     return Product(
-        settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
+        settings=settings, auth=auth, server=server, scopes=catalog, observability=observability, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients),
     )  # fmt: skip
 
