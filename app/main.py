@@ -15,7 +15,7 @@ The Lambda handler, outermost first (`Product.lambda_build`):
           └ AccessControl    credential -> Principal; 401 / 403 / 503             (app.auth.middleware)
             └ Starlette      the MCP route; /health and the OAuth metadata beside it (app.transport.asgi)
               └ McpEndpoint  HTTP checks in order, era routing, one reply         (app.transport.endpoint)
-                └ Server.middleware: RequestObserver -> UnknownToolGuard -> the handlers (app.server)
+                └ Server.middleware: SERVER_MIDDLEWARE below, outermost first -> the handlers (app.server)
 
 `make run` (`Product.asgi_app`) serves the same stack from CORSMiddleware
 inwards under uvicorn. SnapStart priming adapts the app *below* AccessControl
@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateBoundary
 from starlette.types import ASGIApp
 
 from app import env as env_values
@@ -44,21 +44,46 @@ from app.auth.tool_scopes import ScopeGuard
 from app.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
-from app.observability import Observability, ObservabilitySettings, ObservedHandler
+from app.observability import Observability, ObservabilitySettings, ObservedHandler, RequestObserver
 from app.scopes import ScopeCatalog
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
 from app.tasks.config import TaskSettings
+from app.tasks.execution import TaskRunMiddleware
 from app.tasks.entry import worker_for
 from app.tasks.factory import TaskRuntime, build_task_runtime, make_lambda_client
 from app.tasks.worker import LambdaTaskWorker
-from app.transport.asgi import create_asgi_app
+from app.transport.asgi import UnknownToolGuard, create_asgi_app
 from app.transport.config import Settings
 from app.transport.lambda_entry import lambda_adapter, settle_heap
-from app.transport.sdk import install_middleware, lowlevel_server
+from app.transport.mistakes import ClientMistakeGuard
+from app.transport.sdk import install_middleware, lowlevel_server, middleware
 
 logger = logging.getLogger(__name__)
+
+#: The server middleware chain (`Server.middleware`), outermost first. Entries are built where
+#: their inputs are (the SDK adds the boundary, the tasks runtime its run middleware, the
+#: transport its guards, each entry point its observer), but their order is this tuple's:
+#: `_arrange` puts every entry in its place after each installation.
+SERVER_MIDDLEWARE: tuple[type, ...] = (
+    RequestObserver,  # times and logs everything the others do or refuse (per entry point: `_observe`)
+    RequestStateBoundary,  # SDK: unseals requestState coming in, seals it going out
+    TaskRunMiddleware,  # a task's run: binds the task, so the guards below see its principal
+    ScopeGuard,  # per-item scopes: refuses calls outside them, filters list results
+    # A per-principal quota middleware goes here, right inside the scope guard: it then counts
+    # only calls the caller may make, and refuses before a tool is looked up or run.
+    UnknownToolGuard,  # tools/call of a name never registered: -32602 naming it
+    ClientMistakeGuard,  # unknown prompts and completion refs, missing arguments: -32602
+)
+
+
+def _arrange(server: MCPServer[Any]) -> None:
+    """Put the server's middleware in `SERVER_MIDDLEWARE` order; anything undeclared (the SDK's optional
+    OpenTelemetry span) stays outermost, where the SDK puts it."""
+    place = {kind: index for index, kind in enumerate(SERVER_MIDDLEWARE)}
+    chain = middleware(lowlevel_server(server))
+    chain[:] = sorted(chain, key=lambda entry: place.get(type(entry), -1))  # stable: equal keys keep their order
 
 #: Derivation label for item-cursor keys taken from the requestState key ring.
 CURSOR_KEY_LABEL = b"mcp-lambda/items-cursor/v1"
@@ -105,7 +130,9 @@ class Product:
 
     def mcp_app(self) -> ASGIApp:
         """The innermost layer: the Starlette app serving MCP, and the public routes beside it (no access control)."""
-        return create_asgi_app(self.server, self.settings, extra_routes=metadata_routes(self.settings, self.auth))
+        app = create_asgi_app(self.server, self.settings, extra_routes=metadata_routes(self.settings, self.auth))
+        _arrange(self.server)  # the transport appended its guards
+        return app
 
     def stdio_server(self) -> MCPServer[Any]:
         """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol), no metrics or traces."""
@@ -176,6 +203,7 @@ class Product:
         )
         # Outermost: it times and sees everything the others do or refuse.
         install_middleware(core, observability.middleware, outermost=True)
+        _arrange(self.server)
         return observability
 
     def _ssm_provider(self) -> Any:
@@ -225,6 +253,7 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     # Per-item scopes were declared in `catalog` while the server was built: advertise and enforce them.
     auth = auth.with_declared_scopes(catalog.all_scopes())
     install_middleware(lowlevel_server(server), ScopeGuard(catalog, Challenger.build(settings, auth)))
+    _arrange(server)
     return Product(
         settings=settings, auth=auth, server=server, scopes=catalog, observability=observability, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients),
