@@ -15,7 +15,7 @@ The Lambda handler, outermost first (`Product.lambda_build`):
           └ AccessControl    credential -> Principal; 401 / 403 / 503             (app.auth.middleware)
             └ Starlette      the MCP route; /health and the OAuth metadata beside it (app.transport.asgi)
               └ McpEndpoint  HTTP checks in order, era routing, one reply         (app.transport.endpoint)
-                └ Server.middleware: RequestObserver -> UnknownToolGuard -> the handlers (app.server)
+                └ Server.middleware: SERVER_MIDDLEWARE below, outermost first -> the handlers (app.server)
 
 `make run` (`Product.asgi_app`) serves the same stack from CORSMiddleware
 inwards under uvicorn. SnapStart priming adapts the app *below* AccessControl
@@ -31,11 +31,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateBoundary
 from starlette.types import ASGIApp
 
 from app import env as env_values
-from app import scopes
 from app.auth import AuthSettings, protect
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.challenge import Challenger
@@ -46,25 +45,57 @@ from app.auth.tool_scopes import ScopeGuard
 from app.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
-from app.observability import AuditLog, Observability, ObservabilitySettings, ObservedHandler, TaskFailureMetric
+from app.observability import (
+    AuditLog,
+    Observability,
+    ObservabilitySettings,
+    ObservedHandler,
+    RequestObserver,
+    TaskFailureMetric,
+)
 from app.observability.audit import AUDIT_KEY_LABEL
 from app.quotas.config import QuotaSettings
 from app.quotas.factory import build_quota_guard
 from app.quotas.guard import QuotaGuard
+from app.scopes import ScopeCatalog
 from app.server import SERVER_NAME, build_server
 from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
 from app.tasks.config import TaskSettings
+from app.tasks.execution import TaskRunMiddleware
 from app.tasks.entry import worker_for
 from app.tasks.extension import in_task
 from app.tasks.factory import TaskRuntime, build_task_runtime, make_lambda_client
 from app.tasks.worker import LambdaTaskWorker
-from app.transport.asgi import create_asgi_app
+from app.transport.asgi import UnknownToolGuard, create_asgi_app
 from app.transport.config import Settings
 from app.transport.lambda_entry import lambda_adapter, settle_heap
-from app.transport.sdk import install_middleware, lowlevel_server
+from app.transport.mistakes import ClientMistakeGuard
+from app.transport.sdk import install_middleware, lowlevel_server, middleware
 
 logger = logging.getLogger(__name__)
+
+#: The server middleware chain (`Server.middleware`), outermost first. Entries are built where
+#: their inputs are (the SDK adds the boundary, the tasks runtime its run middleware, the
+#: transport its guards, each entry point its observer), but their order is this tuple's:
+#: `_arrange` puts every entry in its place after each installation.
+SERVER_MIDDLEWARE: tuple[type, ...] = (
+    RequestObserver,  # times and logs everything the others do or refuse (per entry point: `_observe`)
+    RequestStateBoundary,  # SDK: unseals requestState coming in, seals it going out
+    TaskRunMiddleware,  # a task's run: binds the task, so the guards below see its principal
+    ScopeGuard,  # per-item scopes: refuses calls outside them, filters list results
+    QuotaGuard,  # per-principal quotas (app.quotas): counts only calls the caller may make, before any runs
+    UnknownToolGuard,  # tools/call of a name never registered: -32602 naming it
+    ClientMistakeGuard,  # unknown prompts and completion refs, missing arguments: -32602
+)
+
+
+def _arrange(server: MCPServer[Any]) -> None:
+    """Put the server's middleware in `SERVER_MIDDLEWARE` order; anything undeclared (the SDK's optional
+    OpenTelemetry span) stays outermost, where the SDK puts it."""
+    place = {kind: index for index, kind in enumerate(SERVER_MIDDLEWARE)}
+    chain = middleware(lowlevel_server(server))
+    chain[:] = sorted(chain, key=lambda entry: place.get(type(entry), -1))  # stable: equal keys keep their order
 
 #: Derivation label for item-cursor keys taken from the requestState key ring.
 CURSOR_KEY_LABEL = b"mcp-lambda/items-cursor/v1"
@@ -92,6 +123,8 @@ class Product:
     settings: Settings
     auth: AuthSettings
     server: MCPServer[Any]
+    #: Which scopes each tool, resource, template and prompt needs, declared while `server` was built.
+    scopes: ScopeCatalog = field(default_factory=ScopeCatalog)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     sealing: Sealing | None = None
     dynamodb: DynamoTable | None = None
@@ -113,7 +146,9 @@ class Product:
 
     def mcp_app(self) -> ASGIApp:
         """The innermost layer: the Starlette app serving MCP, and the public routes beside it (no access control)."""
-        return create_asgi_app(self.server, self.settings, extra_routes=metadata_routes(self.settings, self.auth))
+        app = create_asgi_app(self.server, self.settings, extra_routes=metadata_routes(self.settings, self.auth))
+        _arrange(self.server)  # the transport appended its guards
+        return app
 
     def stdio_server(self) -> MCPServer[Any]:
         """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol), no metrics or traces."""
@@ -198,6 +233,7 @@ class Product:
         )
         # Outermost: it times and sees everything the others do or refuse.
         install_middleware(core, observability.middleware, outermost=True)
+        _arrange(self.server)
         return observability
 
     def _ssm_provider(self) -> Any:
@@ -227,11 +263,12 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         dynamodb = DynamoTable(clients[-1], item_settings.table_name)
     store = build_item_store(item_settings, dynamodb_client=dynamodb.client if dynamodb else None)
     items = build_item_service(item_settings, store=store, cursor_keys=cursor_keys)
+    catalog = ScopeCatalog()  # filled by the registrations in build_server, read after it
     audit = AuditLog(
         enabled=observability.audit_log,
         log_arguments=observability.audit_arguments,
         keys=sealing.derived_keys(AUDIT_KEY_LABEL) if sealing is not None else None,
-        tool_scopes=lambda name: scopes.CATALOG.needs("tool", name),
+        tool_scopes=lambda name: catalog.needs("tool", name),
         # Counted where a task fails, the worker included (which flushes no per-invocation metrics).
         failures=TaskFailureMetric(observability.namespace, observability.service) if observability.metrics else None,
         in_task_run=in_task,
@@ -247,24 +284,25 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
             item_settings,
             dynamodb_client=dynamodb.client if dynamodb else None,
             lambda_client=lambda_client,
-            authorize_tool=scopes.require_tool,  # a task's tool scopes apply to its tasks/* calls
+            authorize_tool=catalog.require_tool,  # a task's tool scopes apply to its tasks/* calls
             on_change=audit.task_changed,
         )
     else:
         logger.warning("tasks are off: TASKS_WORKER_FUNCTION is not set (the template sets it)")
-    server = build_server(request_state_security=sealing.security if sealing else None, item_service=items, tasks=tasks)
-    # Per-item scopes (app.scopes) were declared while the server was built: advertise and enforce them.
-    auth = auth.with_declared_scopes(scopes.CATALOG.all_scopes())
-    install_middleware(lowlevel_server(server), ScopeGuard(scopes.CATALOG, Challenger.build(settings, auth)))
-    quotas = QuotaSettings.from_env(env)  # quota: inside ScopeGuard, so a call refused for scope is not counted
+    server = build_server(request_state_security=sealing.security if sealing else None, item_service=items, tasks=tasks, catalog=catalog)
+    # Per-item scopes were declared in `catalog` while the server was built: advertise and enforce them.
+    auth = auth.with_declared_scopes(catalog.all_scopes())
+    install_middleware(lowlevel_server(server), ScopeGuard(catalog, Challenger.build(settings, auth)))
+    quotas = QuotaSettings.from_env(env)
     quota_guard: QuotaGuard | None = None
     if quotas.enabled:
         quota_guard = build_quota_guard(
             quotas, item_settings, dynamodb_client=dynamodb.client if dynamodb else None, tasks=tasks
         )
         install_middleware(lowlevel_server(server), quota_guard)
+    _arrange(server)
     return Product(
-        settings=settings, auth=auth, server=server, observability=observability, sealing=sealing,
+        settings=settings, auth=auth, server=server, scopes=catalog, observability=observability, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients), audit=audit,
         quota_guard=quota_guard,
     )  # fmt: skip

@@ -1,14 +1,15 @@
 """Which OAuth scopes each tool, resource, resource template and prompt needs: declared where it is defined.
 
-A tool author adds one line beside the registration, in the module that defines it:
+A tool author states the scopes in the registration call itself, through the
+catalog the composition root built (`build_server(catalog=...)`), so a name is
+written once:
 
-    from app import scopes
-
-    scopes.tool("items_add", "items:write")       # needs items:write
-    scopes.resource("items://me/usage", "items:read")
-    scopes.template("items://{id}", "items:read")  # resources/read of any URI it matches
-    scopes.prompt("summarize_items", "items:read")
-    scopes.tool("echo")                            # needs nothing beyond MCP_REQUIRED_SCOPES
+    @catalog.tool(server, scopes=("items:write",), description="...")   # needs items:write
+    @catalog.resource(server, "items://me/usage", scopes=("items:read",), name="item-usage")
+    @catalog.template(server, "items://{id}", scopes=("items:read",), name="item")
+    @catalog.prompt(server, name="summarize_items", scopes=("items:read",))
+    @catalog.task_tool(tasks, server, name="items_export", scopes=("items:read",))
+    @catalog.tool(server, scopes=())      # needs nothing beyond MCP_REQUIRED_SCOPES
 
 A caller whose credential lacks a declared scope does not see the item in the
 list methods and is refused (403, `insufficient_scope`) when it calls, reads or
@@ -16,17 +17,18 @@ gets it; completions over a template or prompt need that item's scopes. An item
 declared with no scope is open to every caller the server lets in.
 `MCP_REQUIRED_SCOPES` stays the gate for the whole server, on top of this.
 
-Pure: no SDK, no web framework. Declarations are facts about the code, made
-at import time, so they are all known before the first request; the
+Pure: no SDK import (the server is whatever the caller registers on), no web
+framework. Declarations are made while the server is built, so they are all
+known before the first request; the
 enforcement (`app.auth.tool_scopes`) turns them into sets once, at start-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from app.errors import ConfigurationError, InsufficientScope
 from app.principal import current_principal
@@ -35,6 +37,8 @@ Kind = Literal["tool", "resource", "template", "prompt"]
 KINDS: tuple[Kind, ...] = ("tool", "resource", "template", "prompt")
 
 _NONE: frozenset[str] = frozenset()
+
+_Decorator = Callable[[Callable[..., Any]], Any]
 
 
 @dataclass
@@ -65,28 +69,56 @@ class ScopeCatalog:
         return tuple(sorted({s for names in self._needs.values() for needed in names.values() for s in needed}))
 
 
-#: The process-wide catalog the product's modules declare into.
-CATALOG = ScopeCatalog()
+    # Registration helpers: the SDK's decorator with the scopes beside it, so a tool's name is
+    # written once and its scopes cannot drift from it. `server` is the SDK's MCPServer (or the
+    # Tasks extension for `task_tool`); typed loosely because this module stays SDK-free.
 
+    def tool(self, server: Any, *, scopes: Iterable[str], name: str | None = None, **kwargs: Any) -> _Decorator:
+        """`server.tool(name=..., **kwargs)`, declaring that calling it (and its tasks) needs `scopes`."""
+        return self._declaring("tool", name, scopes, lambda tool_name: server.tool(name=tool_name, **kwargs))
 
-def tool(name: str, *scopes: str) -> None:
-    """Declare that calling tool `name` (and its tasks) needs every scope in `scopes`."""
-    CATALOG.declare("tool", name, scopes)
+    def task_tool(
+        self, tasks: Any, server: Any, *, name: str, scopes: Iterable[str], **kwargs: Any
+    ) -> _Decorator:
+        """`tasks.tool(server, name=..., **kwargs)` (the Tasks extension), declaring `scopes` like `tool`."""
+        return self._declaring("tool", name, scopes, lambda tool_name: tasks.tool(server, name=tool_name, **kwargs))
 
+    def resource(self, server: Any, uri: str, *, scopes: Iterable[str], **kwargs: Any) -> _Decorator:
+        """`server.resource(uri, **kwargs)`, declaring that reading `uri` needs `scopes`."""
+        self.declare("resource", uri, scopes)
+        decorator: _Decorator = server.resource(uri, **kwargs)
+        return decorator
 
-def resource(uri: str, *scopes: str) -> None:
-    """Declare that reading the resource at `uri` needs every scope in `scopes`."""
-    CATALOG.declare("resource", uri, scopes)
+    def template(self, server: Any, uri_template: str, *, scopes: Iterable[str], **kwargs: Any) -> _Decorator:
+        """`server.resource(uri_template, ...)`: reading any URI it matches (and completing its arguments) needs `scopes`."""
+        self.declare("template", uri_template, scopes)
+        decorator: _Decorator = server.resource(uri_template, **kwargs)
+        return decorator
 
+    def prompt(self, server: Any, *, name: str, scopes: Iterable[str], **kwargs: Any) -> _Decorator:
+        """`server.prompt(name=..., **kwargs)`, declaring that getting it (and completing its arguments) needs `scopes`."""
+        self.declare("prompt", name, scopes)
+        decorator: _Decorator = server.prompt(name=name, **kwargs)
+        return decorator
 
-def template(uri_template: str, *scopes: str) -> None:
-    """Declare that reading any URI of `uri_template` (and completing its arguments) needs `scopes`."""
-    CATALOG.declare("template", uri_template, scopes)
+    def require_tool(self, name: str) -> None:
+        """`require_tool(name, self)`: the hook the tasks extension calls for tasks/* (see below)."""
+        require_tool(name, self)
 
+    def _declaring(
+        self, kind: Kind, name: str | None, scopes: Iterable[str], register: Callable[[str | None], _Decorator]
+    ) -> _Decorator:
+        needed = tuple(scopes)
+        if name is not None:
+            self.declare(kind, name, needed)
+            return register(name)
 
-def prompt(name: str, *scopes: str) -> None:
-    """Declare that getting prompt `name` (and completing its arguments) needs `scopes`."""
-    CATALOG.declare("prompt", name, scopes)
+        def decorate(fn: Callable[..., Any]) -> Any:
+            # The SDK names an unnamed tool after its function; declare under that same name.
+            self.declare(kind, fn.__name__, needed)
+            return register(None)(fn)
+
+        return decorate
 
 
 def missing(needed: frozenset[str], granted: frozenset[str]) -> tuple[str, ...]:
@@ -107,7 +139,7 @@ def refusal(kind: Kind, name: str, needed: frozenset[str], granted: frozenset[st
     return InsufficientScope(f"{kind} {name} needs scope {' '.join(required)}", required, lacking)
 
 
-def require_tool(name: str, catalog: ScopeCatalog = CATALOG) -> None:
+def require_tool(name: str, catalog: ScopeCatalog) -> None:
     """Raise `InsufficientScope` unless the current caller may use tool `name`.
 
     For code that learns a tool's name after dispatch (the tasks extension:

@@ -11,6 +11,7 @@ from mcp_types import Completion, CompletionArgument, CompletionContext, PromptR
 from app import tools
 from app.items.service import ItemService
 from app.items.tools import Finish, bind_item_tools
+from app.scopes import ScopeCatalog
 from app.tasks.factory import TaskRuntime
 from app.tasks.items_export import register_items_export
 from app.transport.sdk import new_mcp_server
@@ -29,21 +30,24 @@ def build_server(
     request_state_security: RequestStateSecurity | None = None,
     item_service: ItemService | None = None,
     tasks: TaskRuntime | None = None,
+    catalog: ScopeCatalog | None = None,
 ) -> MCPServer[Any]:
     """The MCP server with every tool, resource, prompt and completion registered.
 
     Without `item_service` the item store is left out (transport tests and
-    benchmarks that need only the demo tools), and so is the item board.
+    benchmarks that need only the demo tools), and so is the item board. Each registration
+    declares its scopes in `catalog` (the product's; a throw-away one when not given).
     """
     # MCP Apps (io.modelcontextprotocol/ui): the server consumes the extension when it is
     # built, so the board's resource and the tools that show it are bound first.
+    catalog = ScopeCatalog() if catalog is None else catalog
     views: Apps | None = None
     finish_items: Finish | None = None
     if item_service is not None:
         service = item_service
         views = Apps()
-        add_board(views)
-        finish_items = bind_item_tools(lambda: service, views)
+        add_board(views, catalog)
+        finish_items = bind_item_tools(lambda: service, catalog, views)
     # Not MCPServer(...) directly: the SDK's logging set-up would import rich (~40 ms of cold start) for a
     # basicConfig that does nothing on Lambda, and elsewhere render every log line with it (issue 19).
     server: MCPServer[Any] = new_mcp_server(
@@ -53,11 +57,11 @@ def build_server(
         request_state_security=request_state_security,
         extensions=[e for e in (views, tasks.extension if tasks else None) if e is not None] or None,
     )
-    tools.register(server)
+    tools.register(server, catalog)
     if tasks is not None:  # the Tasks extension (io.modelcontextprotocol/tasks): long tools run past the request
         tasks.attach(server)
         if item_service is not None:
-            register_items_export(server, tasks.extension, lambda: service)
+            register_items_export(server, tasks.extension, lambda: service, catalog)
     if finish_items is not None:
         complete_items = finish_items(server)
 

@@ -13,23 +13,20 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
-from app import scopes
+from app.scopes import ScopeCatalog
 
 
-def register(server: MCPServer[Any]) -> None:
-    """Register this module's tools on `server`. Called once, at start-up."""
+def register(server: MCPServer[Any], catalog: ScopeCatalog) -> None:
+    """Register this module's tools on `server`, their scopes in `catalog`. Called once, at start-up."""
 
-    scopes.tool("add")  # needs no scope beyond MCP_REQUIRED_SCOPES
-
-    @server.tool(description="Add two integers and return their sum.")
+    # scopes=(): needs no scope beyond MCP_REQUIRED_SCOPES
+    @catalog.tool(server, scopes=(), description="Add two integers and return their sum.")
     async def add(
         a: Annotated[int, Field(description="First addend")],
         b: Annotated[int, Field(description="Second addend")],
     ) -> int:
         return a + b
 
-    scopes.tool("echo")
-
-    @server.tool(description="Return the given text unchanged. Useful to check connectivity.")
+    @catalog.tool(server, scopes=(), description="Return the given text unchanged. Useful to check connectivity.")
     async def echo(text: Annotated[str, Field(description="Text to echo back", max_length=10_000)]) -> str:
         return text

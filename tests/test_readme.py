@@ -210,3 +210,32 @@ def test_inspector_over_stdio_works_as_written(tmp_path: Path) -> None:
     assert called.returncode == 0, called.stderr
     assert json.loads(called.stdout)["structuredContent"] == {"result": "hi"}
     assert re.search(r"`… --cli \S+/\.venv/bin/python -m app\.dev\.stdio --method tools/list`", ALL_DOCS)
+
+
+def test_readme_add_a_tool_snippet_registers_and_answers_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "Add a tool" code, in place of app/tools.py's `register`, builds into the product and answers over HTTP."""
+    import httpx
+    from typing import Annotated
+
+    from mcp.server.mcpserver import MCPServer
+    from pydantic import Field
+
+    from app import tools
+    from app.events import MODERN_VERSION
+    from app.main import build_product
+    from app.scopes import ScopeCatalog
+    from tests.conftest import DEV_KEY, local_environ, serve
+    from tests.rpc import mcp_request, result_of
+
+    section = README.split("## Add a tool", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {"MCPServer": MCPServer, "ScopeCatalog": ScopeCatalog, "Annotated": Annotated, "Field": Field}
+    exec(compile(code, "README.md#add-a-tool", "exec"), namespace)  # noqa: S102 - the README's own snippet
+    monkeypatch.setattr(tools, "register", namespace["register"])
+
+    product = build_product(local_environ(tmp_path))
+    assert product.scopes.needs("tool", "add") == frozenset()
+    with serve(product.asgi_app()) as live:
+        headers, body = mcp_request(DEV_KEY, MODERN_VERSION, "tools/call", {"name": "add", "arguments": {"a": 2, "b": 3}})
+        result = result_of(httpx.post(live.url, headers=headers, json=body))
+    assert result["structuredContent"] == {"result": 5}

@@ -12,7 +12,7 @@ tool's name is known exactly once, here, where the caller is known too.
 - `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`:
   what the caller may not use is left out of the result.
 - Anything else that raises `InsufficientScope` below (the tasks extension
-  through `app.scopes.require_tool`) gets the same challenge attached.
+  through `ScopeCatalog.require_tool`) gets the same challenge attached.
 
 Cost: the declarations become sets once, at construction. A caller holding
 every declared scope passes on one subset check; anyone else pays a dict
@@ -31,7 +31,7 @@ from mcp.shared.uri_template import UriTemplate
 from app.auth.challenge import Challenger
 from app.errors import InsufficientScope
 from app.principal import peek_principal
-from app.scopes import CATALOG, Kind, ScopeCatalog, refusal
+from app.scopes import Kind, ScopeCatalog, refusal
 
 _NOTHING: Final[frozenset[str]] = frozenset()
 #: Distinct caller scope sets remembered for list filtering (cleared when full).
@@ -49,7 +49,7 @@ LISTS: Final[dict[str, tuple[str, Kind, str]]] = {
 class ScopeGuard:
     """Refuses calls outside the caller's scopes and filters list results. One per server, built at start-up."""
 
-    def __init__(self, catalog: ScopeCatalog = CATALOG, challenger: Challenger | None = None) -> None:
+    def __init__(self, catalog: ScopeCatalog, challenger: Challenger | None = None) -> None:
         self._challenger = challenger
         self._needs: dict[Kind, dict[str, frozenset[str]]] = {
             kind: dict(catalog.declared(kind)) for kind in ("tool", "resource", "template", "prompt")

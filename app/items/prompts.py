@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
-from app import scopes
+from app.scopes import ScopeCatalog
 from app.items import model
 from app.items.edge import prompt_errors
 from app.items.service import ItemService
@@ -33,10 +33,10 @@ Query = Annotated[
 PromptTag = Annotated[str | None, Field(description="Only items with this tag (optional).")]
 
 
-def register_item_prompts(server: MCPServer[Any], service: Callable[[], ItemService]) -> None:
-    scopes.prompt(SUMMARIZE_PROMPT, model.READ_SCOPE)  # getting it, and completing its tag
-
-    @server.prompt(
+def register_item_prompts(server: MCPServer[Any], service: Callable[[], ItemService], catalog: ScopeCatalog) -> None:
+    @catalog.prompt(  # getting it, and completing its tag
+        server,
+        scopes=(model.READ_SCOPE,),
         name=SUMMARIZE_PROMPT,
         title="Summarize matching items",
         description="Draft a request to summarize your items that match a query (and optionally a tag).",

@@ -12,7 +12,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from app import scopes
+from app.scopes import ScopeCatalog
 from app.items import model
 from app.items.edge import resource_errors
 from app.items.schemas import ItemOut
@@ -23,11 +23,13 @@ ITEM_TEMPLATE = "items://{id}"
 USAGE_URI = "items://me/usage"
 
 
-def register_item_resources(server: MCPServer[Any], service: Callable[[], ItemService]) -> None:
-    scopes.template(ITEM_TEMPLATE, model.READ_SCOPE)  # reading an item, and completing its id
-
-    @server.resource(
+def register_item_resources(
+    server: MCPServer[Any], service: Callable[[], ItemService], catalog: ScopeCatalog
+) -> None:
+    @catalog.template(  # reading an item, and completing its id
+        server,
         ITEM_TEMPLATE,
+        scopes=(model.READ_SCOPE,),
         name="item",
         title="An item",
         description="One of your items, as the JSON items_get returns.",
@@ -37,10 +39,10 @@ def register_item_resources(server: MCPServer[Any], service: Callable[[], ItemSe
     def read_item(id: str) -> str:  # noqa: A002 - the template variable agents see
         return ItemOut.of(service().get(current_principal(), id)).model_dump_json(indent=2)
 
-    scopes.resource(USAGE_URI, model.READ_SCOPE)
-
-    @server.resource(
+    @catalog.resource(
+        server,
         USAGE_URI,
+        scopes=(model.READ_SCOPE,),
         name="item-usage",
         title="Your item store",
         description="What the item store offers, its limits, and how many items you hold.",

@@ -22,7 +22,7 @@ from mcp.server.apps import Apps
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 
-from app import scopes
+from app.scopes import ScopeCatalog
 from app.items import model
 from app.items.completions import CompleteItems, make_item_completer
 from app.items.edge import tool_errors
@@ -66,14 +66,16 @@ Finish = Callable[[MCPServer[Any]], CompleteItems]
 class _Registrar:
     """Where each tool goes: bound to the Apps extension when it shows the board, else onto the server later."""
 
-    def __init__(self, apps: Apps | None) -> None:
+    def __init__(self, apps: Apps | None, catalog: ScopeCatalog) -> None:
         self.apps = apps
+        self.catalog = catalog
         self.deferred: list[Callable[[MCPServer[Any]], None]] = []
 
 
 def _tool(
     registrar: _Registrar,
     name: str,
+    scope: str,
     title: str,
     *,
     read_only: bool,
@@ -81,13 +83,14 @@ def _tool(
     idempotent: bool,
     board: bool = False,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Register a sync tool with error translation, a clean description and hints.
+    """Register a sync tool needing `scope`, with error translation, a clean description and hints.
 
     With `board`, a host that renders MCP Apps shows the result as the item board:
     `Apps.tool` stamps `_meta.ui.resourceUri` and checks the resource exists.
     """
 
     def register(fn: Callable[P, R]) -> Callable[P, R]:
+        registrar.catalog.declare("tool", name, (scope,))
         kwargs: dict[str, Any] = {
             "name": name,
             "title": title,
@@ -116,7 +119,9 @@ def _page(page: ItemPage) -> ItemPageOut:
     return ItemPageOut(items=[ItemSummary.of(item) for item in page.items], next_cursor=page.next_cursor)
 
 
-def register_item_tools(server: MCPServer[Any], service_provider: ServiceProvider) -> CompleteItems:
+def register_item_tools(
+    server: MCPServer[Any], service_provider: ServiceProvider, catalog: ScopeCatalog | None = None
+) -> CompleteItems:
     """Register the item tools, the `items://` resources and the `summarize_items` prompt.
 
     Returns `complete_items(ref, argument, context)`, the item store's share of
@@ -133,10 +138,10 @@ def register_item_tools(server: MCPServer[Any], service_provider: ServiceProvide
     references it does not own. No tool carries the item board here; see
     `bind_item_tools` for that.
     """
-    return bind_item_tools(service_provider)(server)
+    return bind_item_tools(service_provider, catalog or ScopeCatalog())(server)
 
 
-def bind_item_tools(service_provider: ServiceProvider, apps: Apps | None = None) -> Finish:
+def bind_item_tools(service_provider: ServiceProvider, catalog: ScopeCatalog, apps: Apps | None = None) -> Finish:
     """`register_item_tools` in two steps, for a server that shows the item board.
 
     An MCPServer consumes its extensions when it is constructed, so the tools that
@@ -145,23 +150,21 @@ def bind_item_tools(service_provider: ServiceProvider, apps: Apps | None = None)
     (`app.views.add_board`). The returned function registers everything else on
     the server built with `extensions=[apps]` and returns `complete_items`.
     """
-    registrar = _Registrar(apps)
+    registrar = _Registrar(apps, catalog)
     _register_tools(registrar, service_provider)
 
     def finish(server: MCPServer[Any]) -> CompleteItems:
         for add in registrar.deferred:
             add(server)
-        register_item_resources(server, service_provider)
-        register_item_prompts(server, service_provider)
+        register_item_resources(server, service_provider, catalog)
+        register_item_prompts(server, service_provider, catalog)
         return make_item_completer(service_provider)
 
     return finish
 
 
 def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
-    scopes.tool("items_add", model.WRITE_SCOPE)
-
-    @_tool(registrar, "items_add", "Add an item", read_only=False, idempotent=False)
+    @_tool(registrar, "items_add", model.WRITE_SCOPE, "Add an item", read_only=False, idempotent=False)
     def items_add(title: Title, body: Body = "", tags: Tags = None, idempotency_key: IdempotencyKey = None) -> AddOut:
         """Store a new note or record (title, body, tags) in your private item store.
 
@@ -174,16 +177,12 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
         outcome = service().add(current_principal(), title, body, tags or (), idempotency_key)
         return AddOut(item=ItemOut.of(outcome.item), created=outcome.created)
 
-    scopes.tool("items_get", model.READ_SCOPE)
-
-    @_tool(registrar, "items_get", "Read an item", read_only=True, idempotent=True, board=True)
+    @_tool(registrar, "items_get", model.READ_SCOPE, "Read an item", read_only=True, idempotent=True, board=True)
     def items_get(id: ItemId) -> ItemOut:  # noqa: A002 - "id" is the name agents see
         """Read one of your items in full, including its current version."""
         return ItemOut.of(service().get(current_principal(), id))
 
-    scopes.tool("items_search", model.READ_SCOPE)
-
-    @_tool(registrar, "items_search", "Search items", read_only=True, idempotent=True, board=True)
+    @_tool(registrar, "items_search", model.READ_SCOPE, "Search items", read_only=True, idempotent=True, board=True)
     def items_search(
         text: SearchText = None,
         tags: FilterTags = None,
@@ -201,18 +200,14 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
         page = service().search(current_principal(), text=text, tags=tags, order=order, limit=limit, cursor=cursor)
         return _page(page)
 
-    scopes.tool("items_list", model.READ_SCOPE)
-
-    @_tool(registrar, "items_list", "List items", read_only=True, idempotent=True, board=True)
+    @_tool(registrar, "items_list", model.READ_SCOPE, "List items", read_only=True, idempotent=True, board=True)
     def items_list(order: SortOrder = "newest", limit: Limit = 20, cursor: Cursor = None) -> ItemPageOut:
         """List your items page by page in creation order. Bodies are cut to a
         snippet; use items_get for the whole item. Pass next_cursor back as
         cursor for the next page; it is null on the last one."""
         return _page(service().list_items(current_principal(), order=order, limit=limit, cursor=cursor))
 
-    scopes.tool("items_update", model.WRITE_SCOPE)
-
-    @_tool(registrar, "items_update", "Update an item", read_only=False, destructive=True, idempotent=True)
+    @_tool(registrar, "items_update", model.WRITE_SCOPE, "Update an item", read_only=False, destructive=True, idempotent=True)
     def items_update(
         id: ItemId,  # noqa: A002
         expected_version: ExpectedVersion,
@@ -232,9 +227,7 @@ def _register_tools(registrar: _Registrar, service: ServiceProvider) -> None:
             service().update(current_principal(), id, expected_version, title=title, body=body, tags=tags)
         )
 
-    scopes.tool("items_delete", model.WRITE_SCOPE)
-
-    @_tool(registrar, "items_delete", "Delete an item", read_only=False, destructive=True, idempotent=True)
+    @_tool(registrar, "items_delete", model.WRITE_SCOPE, "Delete an item", read_only=False, destructive=True, idempotent=True)
     def items_delete(id: ItemId, expected_version: OptionalExpectedVersion = None) -> DeleteOut:  # noqa: A002
         """Delete one of your items for good. With expected_version, only if it
         has not changed since you read it."""

@@ -20,7 +20,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, EmbeddedResource, TextContent, TextResourceContents, ToolAnnotations
 from pydantic import Field
 
-from app import scopes
+from app.scopes import ScopeCatalog
 from app.errors import DomainError
 from app.items.model import PAGE_LIMIT_MAX, READ_SCOPE, format_timestamp
 from app.items.service import ItemService
@@ -32,11 +32,13 @@ EXPORT_MAX_ITEMS = 1000
 EXPORT_URI = "items://export.json"
 
 
-def register_items_export(server: MCPServer[Any], tasks: Tasks, service: Callable[[], ItemService]) -> None:
-    scopes.tool("items_export", READ_SCOPE)
-
-    @tasks.tool(
+def register_items_export(
+    server: MCPServer[Any], tasks: Tasks, service: Callable[[], ItemService], catalog: ScopeCatalog
+) -> None:
+    @catalog.task_tool(
+        tasks,
         server,
+        scopes=(READ_SCOPE,),
         task_support="optional",
         name="items_export",
         title="Export items",

@@ -10,7 +10,7 @@ from importlib.resources import files
 
 from mcp.server.apps import Apps, ResourceCsp, ResourcePermissions
 
-from app import scopes
+from app.scopes import ScopeCatalog
 
 BOARD_URI = "ui://items/board"
 BOARD_FILE = "board.html"
@@ -27,9 +27,10 @@ def board_html() -> str:
     return files(__package__).joinpath(BOARD_FILE).read_text(encoding="utf-8")
 
 
-def add_board(apps: Apps) -> None:
+def add_board(apps: Apps, catalog: ScopeCatalog) -> None:
     """Register the board's resource on `apps`; tools bind to it with `apps.tool(resource_uri=BOARD_URI)`."""
-    scopes.resource(BOARD_URI)  # a static page: what it shows comes through tools, each with its own scopes
+    # Apps registers it, not the server: declared directly.
+    catalog.declare("resource", BOARD_URI, ())  # a static page: what it shows comes through tools, each with its own scopes
     apps.add_html_resource(
         BOARD_URI,
         board_html(),

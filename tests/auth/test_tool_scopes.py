@@ -352,8 +352,8 @@ def test_dev_key_holds_every_declared_scope_unless_told(tmp_path: Path, dev_scop
 async def test_every_tool_resource_template_and_prompt_of_the_product_declares_its_scopes(tmp_path: Path) -> None:
     from app.main import build_product
 
-    server = build_product({"MCP_DEV_API_KEY": "dev-key-for-scope-tests-01", "ITEMS_SQLITE_PATH": str(tmp_path / "c.db")}).server
-    declared = scopes.CATALOG
+    product = build_product({"MCP_DEV_API_KEY": "dev-key-for-scope-tests-01", "ITEMS_SQLITE_PATH": str(tmp_path / "c.db")})
+    server, declared = product.server, product.scopes
     undeclared = (
         [("tool", t.name) for t in await server.list_tools() if declared.needs("tool", t.name) is None]
         + [("resource", str(r.uri)) for r in await server.list_resources() if declared.needs("resource", str(r.uri)) is None]
