@@ -180,6 +180,7 @@ class Product:
             unobserved=observability.unobserved,
             credential=lambda: priming_credential(authenticator.key_ring),
             after_priming=primed,
+            function_name=self.observability.function_name or "snapstart",
         )
         return LambdaBuild(handler=handler, snapstart=hooks, observability=observability)
 

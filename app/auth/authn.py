@@ -56,6 +56,10 @@ class Authenticator(Protocol):
     #: The API key ring cache, when API keys come from a ring (SnapStart lends it a throwaway key).
     key_ring: RefreshingCache[KeyRing] | None
 
+    def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
+        """The synchronous warm path: the caller from what is already cached, or None (then `authenticate` decides)."""
+        ...
+
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
         """The caller for this request, or raise an `app.errors.AuthError` / `SecretUnavailable`."""
         ...
@@ -277,6 +281,9 @@ class NoAuthenticator:
 
     def __init__(self, scopes: tuple[str, ...] = ()) -> None:
         self._principal = replace(LOCAL_DEVELOPER, scopes=frozenset(scopes))
+
+    def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
+        return None  # nothing cached: `authenticate` answers
 
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
         return self._principal

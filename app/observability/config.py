@@ -43,6 +43,11 @@ class ObservabilitySettings:
     #: Static Lambda facts for every log line (function name, version, memory).
     function_keys: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def function_name(self) -> str | None:
+        """The Lambda function's name (AWS_LAMBDA_FUNCTION_NAME), inside Lambda."""
+        return dict(self.function_keys).get("function_name")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ObservabilitySettings:
         env = os.environ if environ is None else environ

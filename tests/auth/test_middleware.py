@@ -36,6 +36,9 @@ class Raising:
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
 
+    def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
+        return None
+
     async def authenticate(self, authorization: bytes | None, scope: Any) -> Principal:
         raise self.exc
 
