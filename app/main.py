@@ -33,7 +33,7 @@ from typing import IO, Any
 from mcp.server.mcpserver import MCPServer, RequestStateBoundary
 from starlette.types import ASGIApp
 
-from app import env as env_values
+from app.core import env as env_values
 from app.auth import AuthSettings, protect
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.challenge import Challenger
@@ -41,7 +41,7 @@ from app.auth.metadata import metadata_routes
 from app.auth.request_state import Sealing, build_sealing
 from app.auth.ssm import make_ssm_provider
 from app.auth.tool_scopes import ScopeGuard
-from app.aws_client import LazyClient
+from app.core.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.observability import Observability, ObservabilitySettings, ObservedHandler, RequestObserver

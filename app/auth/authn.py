@@ -33,8 +33,8 @@ from app.auth.jwt_verify import JwtPolicy, principal_from_claims, read_header, v
 from app.auth.keyring import KEY_PREFIX_BYTES, KeyRing, key_id_of, parse_key_ring
 from app.auth.ssm import FileLoader, SSMLoader, make_ssm_provider
 from app.transport.config import Settings
-from app.errors import InsufficientScope, InvalidCredentials, MissingCredentials
-from app.principal import LOCAL_DEVELOPER, Principal
+from app.core.errors import InsufficientScope, InvalidCredentials, MissingCredentials
+from app.core.principal import LOCAL_DEVELOPER, Principal
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Authenticator(Protocol):
         ...
 
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
-        """The caller for this request, or raise an `app.errors.AuthError` / `SecretUnavailable`."""
+        """The caller for this request, or raise an `app.core.errors.AuthError` / `SecretUnavailable`."""
         ...
 
 

@@ -37,13 +37,13 @@ from app.auth.config import AuthSettings
 from app.transport.config import Settings
 from app.transport.origin import OriginPolicy
 from app.transport.routes import app_routes, needs_credentials
-from app.env import process_on_lambda
-from app.errors import UNAVAILABLE_CODE, AuthError, ConfigurationError, InvalidCredentials, SecretUnavailable
-from app.principal import Principal, bind_principal, unbind_principal
+from app.core.env import process_on_lambda
+from app.core.errors import UNAVAILABLE_CODE, AuthError, ConfigurationError, InvalidCredentials, SecretUnavailable
+from app.core.principal import Principal, bind_principal, unbind_principal
 
 logger = logging.getLogger(__name__)
 
-#: A bug in access control itself: the standard internal error (refusal codes live in app.errors).
+#: A bug in access control itself: the standard internal error (refusal codes live in app.core.errors).
 INTERNAL_ERROR_CODE = -32603
 
 CORS_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
@@ -139,7 +139,7 @@ class AccessControl:
             await self._deny(scope, send, exc, presented=authorization is not None)
             return
         except SecretUnavailable:
-            # Not logged per request: the secret cache logs the outage once (app.outage.OutageLog),
+            # Not logged per request: the secret cache logs the outage once (app.core.outage.OutageLog),
             # counting every request it refused.
             await _send_json(
                 send,

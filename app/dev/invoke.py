@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 
 if TYPE_CHECKING:  # Lambda's context, typed by Mangum's Protocol (the one the app uses); no import at run time
     from mangum.types import LambdaContext

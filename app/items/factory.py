@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
 from app.items.cursor import CursorCodec
 from app.items.port import ItemStore

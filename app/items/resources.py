@@ -17,7 +17,7 @@ from app.items import model
 from app.items.edge import resource_errors
 from app.items.schemas import ItemOut
 from app.items.service import ItemService
-from app.principal import current_principal
+from app.core.principal import current_principal
 
 ITEM_TEMPLATE = "items://{id}"
 USAGE_URI = "items://me/usage"

@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app import env as env_values
-from app.errors import ConfigurationError
+from app.core import env as env_values
+from app.core.errors import ConfigurationError
 
 #: Environment variables read here (README table source). POWERTOOLS_* are Powertools' own names.
 ENV_DOC: dict[str, str] = {

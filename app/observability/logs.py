@@ -22,7 +22,7 @@ from typing import IO, Any, Final
 
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
-from app.env import xray_trace_header
+from app.core.env import xray_trace_header
 from app.observability.config import ObservabilitySettings
 from app.observability.sanitize import SanitizingFilter, SdkArgumentFilter, clean_traceback
 

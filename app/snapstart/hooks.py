@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-from app.events import HANDSHAKE_VERSION, FakeLambdaContext, http_api_event
+from app.core.events import HANDSHAKE_VERSION, FakeLambdaContext, http_api_event
 from app.snapstart.priming import LAZY_MODULES, PRIMING_ID, PROTECTED_PRIMING_ROUNDS, priming_requests
 from app.transport.config import Settings
 from app.transport.lambda_entry import LambdaHandler
@@ -100,7 +100,7 @@ class SnapStartHooks:
         self._caches = tuple(secret_caches)
         self._ssm_provider = ssm_provider
         self._dynamodb = dynamodb
-        #: Lazily built AWS clients (`app.aws_client.LazyClient`): built before the snapshot, not in a request.
+        #: Lazily built AWS clients (`app.core.aws_client.LazyClient`): built before the snapshot, not in a request.
         self._clients = tuple(clients)
         self._describe_table = describe_table
         self._tool_calls = tuple(tool_calls)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 from app.tasks.worker import LambdaTaskWorker
 
 if TYPE_CHECKING:

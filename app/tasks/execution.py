@@ -46,7 +46,7 @@ from mcp_types import (
     SERVER_INFO_META_KEY,
 )
 
-from app.principal import Principal, bound_principal
+from app.core.principal import Principal, bound_principal
 from app.transport.exchange import RequestChannel
 from app.tasks import extension
 from app.tasks.dispatch import TaskEvent

@@ -70,8 +70,8 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
-from app.errors import DomainError, NotFound
-from app.principal import peek_principal
+from app.core.errors import DomainError, NotFound
+from app.core.principal import peek_principal
 from app.tasks.dispatch import Dispatcher, TaskEvent
 from app.tasks.model import Owner, TaskRecord, format_timestamp
 from app.tasks.service import TaskService

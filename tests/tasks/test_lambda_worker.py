@@ -21,7 +21,7 @@ from botocore.stub import Stubber
 from app import Settings, create_asgi_app
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service
-from app.principal import LOCAL_DEVELOPER, bound_principal
+from app.core.principal import LOCAL_DEVELOPER, bound_principal
 from app.server import build_server
 from app.tasks.config import TaskSettings
 from app.tasks.dispatch import LambdaInvoker, TaskEvent

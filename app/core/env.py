@@ -12,7 +12,7 @@ import math
 import os
 from collections.abc import Mapping
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
