@@ -53,6 +53,7 @@ from app.tasks.config import TaskSettings
 from app.tasks.execution import TaskRunMiddleware
 from app.tasks.entry import worker_for
 from app.tasks.factory import TaskRuntime, build_task_runtime, make_lambda_client
+from app.tasks.port import TaskStore
 from app.tasks.worker import LambdaTaskWorker
 from app.transport.asgi import UnknownToolGuard, create_asgi_app
 from app.transport.config import Settings
@@ -243,8 +244,7 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
             clients.append(lambda_client)
         tasks = build_task_runtime(
             task_settings,
-            item_settings,
-            dynamodb_client=dynamodb.client if dynamodb else None,
+            _task_store(item_settings, dynamodb),
             lambda_client=lambda_client,
             authorize_tool=catalog.require_tool,  # a task's tool scopes apply to its tasks/* calls
         )
@@ -259,6 +259,17 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         settings=settings, auth=auth, server=server, scopes=catalog, observability=observability, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients),
     )  # fmt: skip
+
+
+def _task_store(item_settings: ItemStoreSettings, dynamodb: DynamoTable | None) -> TaskStore:
+    """Tasks live beside the items: the same DynamoDB table (own key prefix) or SQLite file."""
+    if dynamodb is not None:
+        from app.tasks.dynamo_store import DynamoTaskStore  # imports botocore
+
+        return DynamoTaskStore(dynamodb.client, dynamodb.name)
+    from app.tasks.sqlite_store import SqliteTaskStore  # here: a DynamoDB configuration never loads sqlite3
+
+    return SqliteTaskStore(item_settings.sqlite_path)
 
 
 def declared_scopes() -> tuple[str, ...]:
