@@ -3,14 +3,14 @@
     from app import create_asgi_app, create_lambda_handler, settle_heap, Settings
 
 Names resolve lazily (PEP 562), so importing a stdlib-only module of the
-package (`app.events`, `app.env`) does not import the MCP SDK.
+package (`app.core.events`, `app.core.env`) does not import the MCP SDK.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.lazy import lazy_attributes
+from app.core.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from app.transport.asgi import create_asgi_app

@@ -34,7 +34,7 @@ from typing import IO, Any
 from mcp.server.mcpserver import MCPServer, RequestStateBoundary
 from starlette.types import ASGIApp
 
-from app import env as env_values
+from app.core import env as env_values
 from app.auth import AuthSettings, protect
 from app.auth.authn import Authenticator, build_authenticator
 from app.auth.challenge import Challenger
@@ -42,7 +42,7 @@ from app.auth.metadata import metadata_routes
 from app.auth.request_state import Sealing, build_sealing
 from app.auth.ssm import make_ssm_provider
 from app.auth.tool_scopes import ScopeGuard
-from app.aws_client import LazyClient
+from app.core.aws_client import LazyClient
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.observability import (
@@ -66,6 +66,7 @@ from app.tasks.execution import TaskRunMiddleware
 from app.tasks.entry import worker_for
 from app.tasks.extension import in_task
 from app.tasks.factory import TaskRuntime, build_task_runtime, make_lambda_client
+from app.tasks.port import TaskStore
 from app.tasks.worker import LambdaTaskWorker
 from app.transport.asgi import UnknownToolGuard, create_asgi_app
 from app.transport.config import Settings
@@ -196,6 +197,7 @@ class Product:
             unobserved=lambda: self._priming(observability),
             credential=lambda: priming_credential(authenticator.key_ring),
             after_priming=primed,
+            function_name=self.observability.function_name or "snapstart",
         )
         return LambdaBuild(handler=handler, snapstart=hooks, observability=observability)
 
@@ -281,8 +283,7 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
             clients.append(lambda_client)
         tasks = build_task_runtime(
             task_settings,
-            item_settings,
-            dynamodb_client=dynamodb.client if dynamodb else None,
+            _task_store(item_settings, dynamodb),
             lambda_client=lambda_client,
             authorize_tool=catalog.require_tool,  # a task's tool scopes apply to its tasks/* calls
             on_change=audit.task_changed,
@@ -306,6 +307,17 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients), audit=audit,
         quota_guard=quota_guard,
     )  # fmt: skip
+
+
+def _task_store(item_settings: ItemStoreSettings, dynamodb: DynamoTable | None) -> TaskStore:
+    """Tasks live beside the items: the same DynamoDB table (own key prefix) or SQLite file."""
+    if dynamodb is not None:
+        from app.tasks.dynamo_store import DynamoTaskStore  # imports botocore
+
+        return DynamoTaskStore(dynamodb.client, dynamodb.name)
+    from app.tasks.sqlite_store import SqliteTaskStore  # here: a DynamoDB configuration never loads sqlite3
+
+    return SqliteTaskStore(item_settings.sqlite_path)
 
 
 def declared_scopes() -> tuple[str, ...]:

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from app.errors import ConfigurationError, InsufficientScope
-from app.principal import current_principal
+from app.core.errors import ConfigurationError, InsufficientScope
+from app.core.principal import current_principal
 
 Kind = Literal["tool", "resource", "template", "prompt"]
 KINDS: tuple[Kind, ...] = ("tool", "resource", "template", "prompt")

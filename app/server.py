@@ -10,10 +10,10 @@ from mcp_types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from app import tools
 from app.items.service import ItemService
+from app.items.export import register_items_export
 from app.items.tools import Finish, bind_item_tools
 from app.scopes import ScopeCatalog
 from app.tasks.factory import TaskRuntime
-from app.tasks.items_export import register_items_export
 from app.transport.sdk import new_mcp_server
 from app.views import add_board
 

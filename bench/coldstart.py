@@ -64,7 +64,7 @@ def main() -> None:
     import json
 
     spec = json.loads(raw)
-    from app.events import FakeLambdaContext  # after the timed import: it must not count
+    from app.core.events import FakeLambdaContext  # after the timed import: it must not count
 
     context = FakeLambdaContext(30.0, function_name="mcp-bench")
     steps = []

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from app.events import ACCEPT, HANDSHAKE_VERSION, HOST, MODERN_VERSION, FakeLambdaContext, http_api_event, modern_meta
+from app.core.events import ACCEPT, HANDSHAKE_VERSION, HOST, MODERN_VERSION, FakeLambdaContext, http_api_event, modern_meta
 
 MODERN_META: dict[str, Any] = modern_meta("mcp-bench")
 

@@ -40,7 +40,7 @@ t0 = time.perf_counter()
 import handler
 t1 = time.perf_counter()
 
-from app.events import FakeLambdaContext  # after the timed import: the artifact's own fake context
+from app.core.events import FakeLambdaContext  # after the timed import: the artifact's own fake context
 
 def invoke(path):
     with open(path, encoding="utf-8") as f:

@@ -44,7 +44,7 @@ artifact = sys.path[0]
 started = time.perf_counter()
 import handler
 import_ms = (time.perf_counter() - started) * 1000
-from app.events import FakeLambdaContext  # the artifact's own: one fake context for every tool
+from app.core.events import FakeLambdaContext  # the artifact's own: one fake context for every tool
 invocations = []
 for path in event_paths:
     event = json.loads(Path(path).read_text(encoding="utf-8"))

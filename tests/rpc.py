@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.events import ACCEPT, MODERN_VERSION, modern_meta
+from app.core.events import ACCEPT, MODERN_VERSION, modern_meta
 
 #: Methods whose target (a tool or prompt name, a resource URI) travels in Mcp-Name at 2026-07-28.
 NAMED_METHODS = ("tools/call", "prompts/get", "resources/read")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import mcp_types
 
-from app import errors
-from app.errors import FORBIDDEN_CODE, UNAUTHORIZED_CODE, UNAVAILABLE_CODE
+from app.core import errors
+from app.core.errors import FORBIDDEN_CODE, UNAUTHORIZED_CODE, UNAVAILABLE_CODE
 
 
 def _sdk_codes() -> dict[int, str]:

@@ -221,7 +221,7 @@ def test_readme_add_a_tool_snippet_registers_and_answers_as_written(tmp_path: Pa
     from pydantic import Field
 
     from app import tools
-    from app.events import MODERN_VERSION
+    from app.core.events import MODERN_VERSION
     from app.main import build_product
     from app.scopes import ScopeCatalog
     from tests.conftest import DEV_KEY, local_environ, serve

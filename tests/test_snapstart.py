@@ -22,7 +22,7 @@ import snapshot_restore_py
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.auth.cache import RefreshingCache
 from app.auth.keyring import digest_hex, generate_key
 from app.auth.ssm import make_ssm_provider

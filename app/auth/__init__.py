@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.lazy import lazy_attributes
+from app.core.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from app.auth.config import AuthSettings

@@ -33,8 +33,8 @@ from app.auth.jwt_verify import JwtPolicy, principal_from_claims, read_header, v
 from app.auth.keyring import KEY_PREFIX_BYTES, KeyRing, key_id_of, parse_key_ring
 from app.auth.ssm import FileLoader, SSMLoader, make_ssm_provider
 from app.transport.config import Settings
-from app.errors import InsufficientScope, InvalidCredentials, MissingCredentials
-from app.principal import LOCAL_DEVELOPER, Principal
+from app.core.errors import InsufficientScope, InvalidCredentials, MissingCredentials
+from app.core.principal import LOCAL_DEVELOPER, Principal
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,12 @@ class Authenticator(Protocol):
     #: The API key ring cache, when API keys come from a ring (SnapStart lends it a throwaway key).
     key_ring: RefreshingCache[KeyRing] | None
 
+    def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
+        """The synchronous warm path: the caller from what is already cached, or None (then `authenticate` decides)."""
+        ...
+
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
-        """The caller for this request, or raise an `app.errors.AuthError` / `SecretUnavailable`."""
+        """The caller for this request, or raise an `app.core.errors.AuthError` / `SecretUnavailable`."""
         ...
 
 
@@ -277,6 +281,9 @@ class NoAuthenticator:
 
     def __init__(self, scopes: tuple[str, ...] = ()) -> None:
         self._principal = replace(LOCAL_DEVELOPER, scopes=frozenset(scopes))
+
+    def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
+        return None  # nothing cached: `authenticate` answers
 
     async def authenticate(self, authorization: bytes | None, scope: Mapping[str, Any]) -> Principal:
         return self._principal

@@ -19,7 +19,7 @@ One policy serves the SSM key ring, the requestState key ring and the JWKS:
   last good value already answers.
 * A failed refresh keeps the last good value (availability; logged without
   the value) and is not retried before `min_interval` has passed.
-* An outage is logged as one (`app.outage.OutageLog`): one WARNING, then at
+* An outage is logged as one (`app.core.outage.OutageLog`): one WARNING, then at
   most one a minute counting the failed fetches and refused requests in
   between, and one INFO when a fetch succeeds again.
 
@@ -36,8 +36,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
-from app.errors import SecretUnavailable
-from app.outage import OutageLog
+from app.core.errors import SecretUnavailable
+from app.core.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 

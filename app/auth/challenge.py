@@ -21,7 +21,7 @@ from typing import Any
 
 from app.auth.config import AuthSettings
 from app.auth.prm import external_base_url, metadata_url
-from app.errors import AuthError, InsufficientScope, InvalidCredentials
+from app.core.errors import AuthError, InsufficientScope, InvalidCredentials
 from app.transport.config import Settings
 
 _UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\]')

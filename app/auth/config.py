@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
-from app import env as env_values
-from app.errors import ConfigurationError
+from app.core import env as env_values
+from app.core.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.errors import InvalidCredentials
+from app.core.errors import InvalidCredentials
 from app.auth.jwks import ALLOWED_ALGORITHMS, SigningKey
-from app.principal import Principal
+from app.core.principal import Principal
 
 _SIGNATURE_ONLY = {
     "verify_signature": True,

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.principal import Principal
+from app.core.principal import Principal
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
@@ -38,13 +37,13 @@ from app.auth.config import AuthSettings
 from app.transport.config import Settings
 from app.transport.origin import OriginPolicy
 from app.transport.routes import app_routes, needs_credentials
-from app.env import on_lambda
-from app.errors import UNAVAILABLE_CODE, AuthError, ConfigurationError, InvalidCredentials, SecretUnavailable
-from app.principal import Principal, bind_principal, unbind_principal
+from app.core.env import process_on_lambda
+from app.core.errors import UNAVAILABLE_CODE, AuthError, ConfigurationError, InvalidCredentials, SecretUnavailable
+from app.core.principal import Principal, bind_principal, unbind_principal
 
 logger = logging.getLogger(__name__)
 
-#: A bug in access control itself: the standard internal error (refusal codes live in app.errors).
+#: A bug in access control itself: the standard internal error (refusal codes live in app.core.errors).
 INTERNAL_ERROR_CODE = -32603
 
 #: What a preflight advertises is what is served: the MCP endpoint answers POST (GET and DELETE are always
@@ -113,8 +112,8 @@ class AccessControl:
         # principal -> SDK user, so the SDK's access-token contextvar costs a
         # dict lookup per request (bounded: cleared when full).
         self._sdk_users: dict[int, tuple[Principal, AuthenticatedUser]] = {}
-        # The authenticator's synchronous warm path, when it has one (API keys against a cached ring).
-        self._cached = getattr(authenticator, "authenticate_cached", None)
+        # The authenticator's synchronous warm path (API keys against a cached ring; None: go async).
+        self._cached = authenticator.authenticate_cached
         # Routing before credentials: what no route serves (404), a method no route
         # takes (405) and public routes (health, the endpoint's 405) need no key.
         # Unknown to an app without routes: then every request is authenticated.
@@ -141,7 +140,7 @@ class AccessControl:
             if len(name) == 13 and name.lower() == b"authorization":
                 authorization = value
                 count += 1
-        cached = self._cached(authorization) if count == 1 and self._cached is not None else None
+        cached = self._cached(authorization) if count == 1 else None
         try:
             if count > 1:
                 raise InvalidCredentials("multiple Authorization headers")
@@ -150,7 +149,7 @@ class AccessControl:
             await self._deny(scope, send, exc, presented=authorization is not None)
             return
         except SecretUnavailable:
-            # Not logged per request: the secret cache logs the outage once (app.outage.OutageLog),
+            # Not logged per request: the secret cache logs the outage once (app.core.outage.OutageLog),
             # counting every request it refused.
             await _send_json(
                 send,
@@ -258,7 +257,7 @@ def protect(
     (SSM provider, JWKS cache) here, once, never per request.
     """
     if auth.mode == "none":
-        if auth.in_lambda or on_lambda(os.environ):
+        if auth.in_lambda or process_on_lambda():
             raise ConfigurationError("MCP_AUTH_MODE=none is refused inside Lambda")
         logger.warning(
             "AUTHENTICATION IS DISABLED (MCP_AUTH_MODE=none): every caller is the local developer. "
@@ -266,7 +265,7 @@ def protect(
             extra={"auth_mode": "none"},
         )
     elif auth.dev_api_key is not None:
-        if auth.in_lambda or on_lambda(os.environ):
+        if auth.in_lambda or process_on_lambda():
             raise ConfigurationError("a development API key is refused inside Lambda")
         logger.warning(
             "a local development API key is accepted (not for production)",

@@ -38,7 +38,7 @@ from app.auth.cache import Clock, RefreshingCache
 from app.auth.config import AuthSettings
 from app.auth.keyring import parse_expiry
 from app.auth.ssm import SSMLoader, make_ssm_provider
-from app.errors import ConfigurationError, SecretUnavailable
+from app.core.errors import ConfigurationError, SecretUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ tool's name is known exactly once, here, where the caller is known too.
 - `tools/call`, `resources/read`, `prompts/get`, `completion/complete`: when the
   caller's scopes do not cover what the item declares, `InsufficientScope`
   (with its `WWW-Authenticate` challenge) is raised before the handler runs.
-  The transport answers it 403 with a JSON-RPC error (`app.errors.Refusal`).
+  The transport answers it 403 with a JSON-RPC error (`app.core.errors.Refusal`).
 - `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`:
   what the caller may not use is left out of the result.
 - Anything else that raises `InsufficientScope` below (the tasks extension
@@ -29,8 +29,8 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.uri_template import UriTemplate
 
 from app.auth.challenge import Challenger
-from app.errors import InsufficientScope
-from app.principal import peek_principal
+from app.core.errors import InsufficientScope
+from app.core.principal import peek_principal
 from app.scopes import Kind, ScopeCatalog, refusal
 
 _NOTHING: Final[frozenset[str]] = frozenset()

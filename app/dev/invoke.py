@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
+
+if TYPE_CHECKING:  # Lambda's context, typed by Mangum's Protocol (the one the app uses); no import at run time
+    from mangum.types import LambdaContext
 
 
-def invoke(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def invoke(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
     from handler import handler  # imported here: building the server is the cold start being simulated
 
     return handler(event, context or FakeLambdaContext())

@@ -26,7 +26,7 @@ from mcp.server.stdio import stdio_server
 
 from app.auth.authn import DEV_PRINCIPAL
 from app.main import build_product
-from app.principal import Principal, bound_principal
+from app.core.principal import Principal, bound_principal
 from app.transport.mistakes import ClientMistakeGuard
 from app.transport.sdk import install_middleware, lowlevel_server
 

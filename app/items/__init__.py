@@ -13,6 +13,7 @@ Layers, innermost first (each imports only the ones above it):
     schemas.py        tool parameter types and result models  (pydantic)
     edge.py           domain errors -> tool/resource/prompt errors
     tools.py          register_item_tools (+ resources.py, prompts.py, completions.py)
+    export.py         items_export: the store as one JSON document, a task when the client can
 
 Wiring (once per process):
 

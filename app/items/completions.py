@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 import anyio.to_thread
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
-from app.errors import StoreUnavailable
+from app.core.errors import StoreUnavailable
 from app.items.prompts import SUMMARIZE_PROMPT
 from app.items.resources import ITEM_TEMPLATE
 from app.items.service import ItemService
-from app.principal import current_principal
+from app.core.principal import current_principal
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from app import env as env_values
-from app.errors import ConfigurationError
+from app.core import env as env_values
+from app.core.errors import ConfigurationError
 from app.items.cursor import MIN_KEY_BYTES
 
 Backend = Literal["sqlite", "dynamodb"]

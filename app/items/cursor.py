@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.errors import InvalidInput
+from app.core.errors import InvalidInput
 
 _PREFIX = "c1."
 MIN_KEY_BYTES = 32

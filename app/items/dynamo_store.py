@@ -16,7 +16,7 @@ transaction. `ClientError` codes are turned into outcomes or domain errors in
 
 Throttling that outlasts botocore's retries, and every transport failure,
 become `StoreUnavailable` ("busy; retry the same call"), and an outage is
-logged once, not per call: `app.dynamodb_errors`, shared with the task store.
+logged once, not per call: `app.core.dynamodb_errors`, shared with the task store.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Any, Literal
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from app import dynamodb_errors
-from app.dynamodb_errors import OUTAGE_LOG_INTERVAL_S, RETRYABLE_CODES
-from app.errors import StoreUnavailable
+from app.core import dynamodb_errors
+from app.core.dynamodb_errors import OUTAGE_LOG_INTERVAL_S, RETRYABLE_CODES
+from app.core.errors import StoreUnavailable
 from app.items.model import ITEM_STORE_BUSY, Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 

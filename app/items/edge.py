@@ -29,8 +29,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 
-from app.errors import AuthError, DomainError, InvalidInput, NotFound
-from app.principal import peek_principal
+from app.core.errors import AuthError, DomainError, InvalidInput, NotFound
+from app.core.principal import peek_principal
 
 logger = logging.getLogger(__name__)
 

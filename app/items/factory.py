@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
 from app.items.cursor import CursorCodec
 from app.items.port import ItemStore
@@ -41,7 +41,7 @@ def make_dynamodb_client(**overrides: Any) -> BaseClient:
     `overrides` are passed to `boto3.client` (tests point it at moto)."""
     import boto3  # here, not at module level: an SQLite store never loads boto3
 
-    from app.dynamodb_integrity import verify_responses
+    from app.core.dynamodb_integrity import verify_responses
 
     # A damaged response must read as "busy; retry", never as "not found" (app.dynamodb_integrity).
     return verify_responses(boto3.client("dynamodb", config=dynamodb_client_config(), **overrides))

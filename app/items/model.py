@@ -15,10 +15,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from app.errors import InvalidInput
+from app.core.errors import InvalidInput
+from app.core.timestamps import format_timestamp, parse_timestamp  # noqa: F401 - the store's timestamp text
 
 TITLE_MAX_CHARS = 200
 #: Body limit in UTF-8 bytes: what storage pays for. The schema can only say
@@ -265,17 +266,3 @@ def new_item_id(now: datetime, token: str) -> str:
     return f"{millis:012x}{token}"
 
 
-def utc(dt: datetime) -> datetime:
-    """Refuse naive datetimes: every timestamp in the domain is UTC."""
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime; use an aware UTC datetime")
-    return dt.astimezone(UTC)
-
-
-def format_timestamp(dt: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a `Z`: sorts as text, reads in any language."""
-    return utc(dt).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_timestamp(text: str) -> datetime:
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))

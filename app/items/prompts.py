@@ -12,7 +12,7 @@ from app.scopes import ScopeCatalog
 from app.items import model
 from app.items.edge import prompt_errors
 from app.items.service import ItemService
-from app.principal import current_principal
+from app.core.principal import current_principal
 
 SUMMARIZE_PROMPT = "summarize_items"
 #: Items quoted into one prompt, and how much of each body: keeps the prompt

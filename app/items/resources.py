@@ -17,7 +17,7 @@ from app.items import model
 from app.items.edge import resource_errors
 from app.items.schemas import ItemOut
 from app.items.service import ItemService
-from app.principal import current_principal
+from app.core.principal import current_principal
 
 ITEM_TEMPLATE = "items://{id}"
 USAGE_URI = "items://me/usage"
@@ -26,28 +26,22 @@ USAGE_URI = "items://me/usage"
 def register_item_resources(
     server: MCPServer[Any], service: Callable[[], ItemService], catalog: ScopeCatalog
 ) -> None:
-    @catalog.template(  # reading an item, and completing its id
-        server,
-        ITEM_TEMPLATE,
-        scopes=(model.READ_SCOPE,),
-        name="item",
-        title="An item",
-        description="One of your items, as the JSON items_get returns.",
-        mime_type="application/json",
-    )
+    def read_scoped_json(register: Callable[..., Any], uri: str, name: str, title: str, description: str) -> Any:
+        """Both resources are JSON and need the read scope (the template's also covers completing its id)."""
+        return register(
+            server, uri, scopes=(model.READ_SCOPE,), name=name, title=title, description=description,
+            mime_type="application/json",
+        )  # fmt: skip
+
+    @read_scoped_json(catalog.template, ITEM_TEMPLATE, "item", "An item", "One of your items, as the JSON items_get returns.")
     @resource_errors
     def read_item(id: str) -> str:  # noqa: A002 - the template variable agents see
         return ItemOut.of(service().get(current_principal(), id)).model_dump_json(indent=2)
 
-    @catalog.resource(
-        server,
-        USAGE_URI,
-        scopes=(model.READ_SCOPE,),
-        name="item-usage",
-        title="Your item store",
-        description="What the item store offers, its limits, and how many items you hold.",
-        mime_type="application/json",
-    )
+    @read_scoped_json(
+        catalog.resource, USAGE_URI, "item-usage", "Your item store",
+        "What the item store offers, its limits, and how many items you hold.",
+    )  # fmt: skip
     @resource_errors
     def read_usage() -> str:
         principal = current_principal()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from app.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound
 from app.items.cursor import CursorCodec, CursorPosition
 from app.items.model import (
     Item,
@@ -34,7 +34,7 @@ from app.items.model import (
     new_item_id,
 )
 from app.items.port import IdempotencyRecord, ItemStore, WriteOutcome
-from app.principal import Principal
+from app.core.principal import Principal
 
 logger = logging.getLogger(__name__)
 

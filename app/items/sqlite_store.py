@@ -1,7 +1,7 @@
 """The embedded SQLite adapter: the store for local runs, no AWS needed.
 
 Connections, WAL mode, busy handling and `BEGIN IMMEDIATE` transactions come
-from `app.sqlite_pool` (shared with the task store; its docstring says why
+from `app.core.sqlite_pool` (shared with the task store; its docstring says why
 each is needed). Every read-modify-write here runs inside one transaction.
 
 Never use it on Lambda: a file in /tmp is per-instance memory, not state.
@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.sqlite_pool import SqlitePool
+from app.core.sqlite_pool import SqlitePool
 from app.items.model import ITEM_STORE_BUSY, Item, Order, format_timestamp, parse_timestamp
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 

@@ -51,7 +51,7 @@ from app.items.schemas import (
     Title,
 )
 from app.items.service import ItemPage, ItemService
-from app.principal import current_principal
+from app.core.principal import current_principal
 from app.views import BOARD_URI
 
 P = ParamSpec("P")

@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from app.principal import Principal
+    from app.core.principal import Principal
     from app.tasks.model import TaskRecord
 
 audit_logger = logging.getLogger("app.audit")

@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app import env as env_values
-from app.errors import ConfigurationError
+from app.core import env as env_values
+from app.core.errors import ConfigurationError
 
 #: Environment variables read here (README table source). POWERTOOLS_* are Powertools' own names.
 ENV_DOC: dict[str, str] = {
@@ -48,6 +48,11 @@ class ObservabilitySettings:
     tracing: bool = False
     #: Static Lambda facts for every log line (function name, version, memory).
     function_keys: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def function_name(self) -> str | None:
+        """The Lambda function's name (AWS_LAMBDA_FUNCTION_NAME), inside Lambda."""
+        return dict(self.function_keys).get("function_name")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ObservabilitySettings:

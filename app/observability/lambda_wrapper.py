@@ -7,12 +7,15 @@ then the handler, then one EMF flush (ColdStart on the first invocation).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.observability.logs import invocation_fields
 from app.observability.metrics import InvocationMetrics
 
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+if TYPE_CHECKING:  # Lambda's context, typed by Mangum's Protocol (the one the app uses); no import at run time
+    from mangum.types import LambdaContext
+
+LambdaHandler = Callable[[dict[str, Any], "LambdaContext | None"], dict[str, Any]]
 
 
 def _apigw_request_id(event: Any) -> str | None:
@@ -30,11 +33,11 @@ class ObservedHandler:
         #: True until the first invocation of this execution environment (or of a SnapStart restore of it).
         self.cold = True
 
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def __call__(self, event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
         cold, self.cold = self.cold, False
         token = invocation_fields.set(
             {
-                "function_request_id": getattr(context, "aws_request_id", None),
+                "function_request_id": context.aws_request_id if context is not None else None,
                 "apigw_request_id": _apigw_request_id(event),
                 "cold_start": cold,
             }

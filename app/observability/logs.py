@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from typing import IO, Any, Final
 
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
+from app.core.env import xray_trace_header
 from app.observability.config import ObservabilitySettings
 from app.observability.sanitize import SanitizingFilter, SdkArgumentFilter, clean_traceback
 
@@ -147,7 +147,7 @@ class JsonFormatter(LambdaPowertoolsFormatter):
         for key, value in record.__dict__.items():
             if value is not None and key not in _NOT_EXTRAS:
                 line[key] = value
-        trace = os.environ.get("_X_AMZN_TRACE_ID")
+        trace = xray_trace_header()
         if trace:
             line["xray_trace_id"] = trace.split(";", 1)[0].replace("Root=", "")
         return self._dumps(line)

@@ -30,10 +30,13 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.metric_properties import MetricUnit
+
+if TYPE_CHECKING:  # Lambda's context, typed by Mangum's Protocol (the one the app uses); no import at run time
+    from mangum.types import LambdaContext
 
 logger = logging.getLogger(__name__)
 
@@ -130,14 +133,14 @@ class InvocationMetrics:
         for method, tool in self._group(samples) if samples else ():
             self._template(method, tool)
 
-    def cold_start_document(self, context: Any, timestamp: str) -> str:
+    def cold_start_document(self, context: LambdaContext, timestamp: str) -> str:
         """Powertools' ColdStart document (dimensions function_name and service), laid out once.
 
         Powertools' own `add_cold_start_metric` builds a single-metric
         context per call: ~110 us the first time, on the first request after
         every restore. The text is the same; a test compares the two.
         """
-        function_name = str(getattr(context, "function_name", "") or "")
+        function_name = str(context.function_name or "")
         if self._cold_start is None or self._cold_start[0] != function_name:
             document = self._provider.serialize_metric_set(
                 metrics={"ColdStart": {"Unit": MetricUnit.Count.value, "StorageResolution": _STANDARD_RESOLUTION, "Value": [1.0]}},
@@ -158,7 +161,7 @@ class InvocationMetrics:
             self._templates[(method, tool)] = template
         return template
 
-    def flush(self, context: Any = None, *, cold_start: bool = False) -> None:
+    def flush(self, context: LambdaContext | None = None, *, cold_start: bool = False) -> None:
         """Print this invocation's metrics (and ColdStart, if asked) to stdout; never raises."""
         if self.suspended:
             if cold_start and context is not None:

@@ -18,12 +18,12 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT
 
-from app.errors import InsufficientScope, Refusal
+from app.core.errors import InsufficientScope, Refusal
 from app.observability.audit import AuditLog
 from app.observability.logs import request_fields
 from app.observability.metrics import InvocationMetrics
 from app.observability.tracing import ToolTracing
-from app.principal import peek_principal
+from app.core.principal import peek_principal
 
 #: The access log. Its lines carry no credential: only ids, names, codes and timings.
 access_logger = logging.getLogger("app.access")

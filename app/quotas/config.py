@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 
 #: Environment variables understood by `QuotaSettings.from_env`, with their meaning (docs/operating.md ("Limits per caller")).
 ENV_DOC: dict[str, str] = {

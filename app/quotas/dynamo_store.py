@@ -23,8 +23,8 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from app import dynamodb_errors
-from app.dynamodb_errors import error_code
+from app.core import dynamodb_errors
+from app.core.dynamodb_errors import error_code
 from app.quotas.model import Window
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.items.config import ItemStoreSettings
 from app.quotas.config import QuotaSettings
 from app.quotas.guard import QuotaGuard

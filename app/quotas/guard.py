@@ -27,9 +27,9 @@ import anyio.to_thread
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from app.errors import StoreUnavailable
+from app.core.errors import StoreUnavailable
 from app.observability.logs import request_fields
-from app.principal import peek_principal
+from app.core.principal import peek_principal
 from app.quotas.model import QuotaExceeded
 from app.quotas.service import QuotaService
 

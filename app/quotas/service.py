@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from app.errors import StoreUnavailable
+from app.core.errors import StoreUnavailable
 from app.quotas import model
 from app.quotas.config import QuotaSettings
 from app.quotas.model import QuotaExceeded

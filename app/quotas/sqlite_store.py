@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from app.quotas.model import Window
-from app.sqlite_pool import SqlitePool
+from app.core.sqlite_pool import SqlitePool
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS quota_counters (

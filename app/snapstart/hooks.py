@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-from app.events import HANDSHAKE_VERSION, FakeLambdaContext, http_api_event
+from app.core.events import HANDSHAKE_VERSION, FakeLambdaContext, http_api_event
 from app.snapstart.priming import LAZY_MODULES, PRIMING_ID, PROTECTED_PRIMING_ROUNDS, priming_requests
 from app.transport.config import Settings
 from app.transport.lambda_entry import LambdaHandler
@@ -22,11 +22,9 @@ from app.transport.lambda_entry import LambdaHandler
 logger = logging.getLogger(__name__)
 
 
-def _context() -> FakeLambdaContext:
-    """Priming is not an invocation; the app still reads a context (deadline, request id)."""
-    return FakeLambdaContext(
-        10.0, function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "snapstart"), request_id=PRIMING_ID
-    )
+def _context(function_name: str) -> FakeLambdaContext:
+    """Priming is not an invocation; the app still reads a context (deadline, request id, function name)."""
+    return FakeLambdaContext(10.0, function_name=function_name, request_id=PRIMING_ID)
 
 
 def _event(settings: Settings, headers: Mapping[str, str], body: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,6 +92,7 @@ class SnapStartHooks:
         unobserved: Callable[[], AbstractContextManager[Any]] = nullcontext,
         credential: Callable[[], AbstractContextManager[str | None]] = lambda: nullcontext(None),
         after_priming: Callable[[], None] = lambda: None,
+        function_name: str = "snapstart",
     ) -> None:
         self._settings = settings
         self._handler = handler
@@ -101,13 +100,15 @@ class SnapStartHooks:
         self._caches = tuple(secret_caches)
         self._ssm_provider = ssm_provider
         self._dynamodb = dynamodb
-        #: Lazily built AWS clients (`app.aws_client.LazyClient`): built before the snapshot, not in a request.
+        #: Lazily built AWS clients (`app.core.aws_client.LazyClient`): built before the snapshot, not in a request.
         self._clients = tuple(clients)
         self._describe_table = describe_table
         self._tool_calls = tuple(tool_calls)
         self._unobserved = unobserved
         self._credential = credential
         self._after_priming = after_priming
+        #: The function's name, so the ColdStart metric laid out while priming is the one requests print.
+        self._function_name = function_name
         self.primed: PrimeReport | None = None
         self.restores = 0
 
@@ -141,7 +142,7 @@ class SnapStartHooks:
         return report
 
     def _prime_requests(self, report: PrimeReport) -> None:
-        context = _context()
+        context = _context(self._function_name)
         for headers, body in priming_requests(self._tool_calls):
             report.requests += 1
             response = self._unprotected(_event(self._settings, headers, body), context)
@@ -212,7 +213,7 @@ class SnapStartHooks:
     def _rewarm(self) -> None:
         """A few side-effect-free tool calls below access control, so the first real request
         does not pay for caches and memory the restore (and the refetch) left cold."""
-        context = _context()
+        context = _context(self._function_name)
         try:
             with self._unobserved():
                 for headers, body in priming_requests(self._tool_calls):

@@ -14,8 +14,8 @@ from typing import Any, Final
 
 from app.auth.cache import RefreshingCache
 from app.auth.keyring import KeyEntry, KeyRing, generate_key
-from app.events import HANDSHAKE_VERSION, MODERN_VERSION, modern_meta
-from app.principal import Principal
+from app.core.events import HANDSHAKE_VERSION, MODERN_VERSION, modern_meta
+from app.core.principal import Principal
 
 PRIMING_ID: Final = "snapstart-prime"
 #: Rounds of tool calls through the protected path while priming (see `SnapStartHooks`).

@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app import env as env_values
-from app.errors import ConfigurationError
+from app.core import env as env_values
+from app.core.errors import ConfigurationError
 
 #: Environment variables understood by `TaskSettings.from_env`, with their meaning.
 ENV_DOC: dict[str, str] = {

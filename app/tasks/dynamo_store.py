@@ -21,7 +21,7 @@ key being absent, every transition on the version it was computed from.
 DynamoDB deletes a task some time after `expires_at` (TTL lags by up to days);
 the service treats an expired task as unknown before that. Throttling and
 network failures become `StoreUnavailable` and an outage is logged once, as in
-the item store (`app.dynamodb_errors`).
+the item store (`app.core.dynamodb_errors`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from app import dynamodb_errors
-from app.dynamodb_errors import error_code
-from app.errors import Conflict
+from app.core import dynamodb_errors
+from app.core.dynamodb_errors import error_code
+from app.core.errors import Conflict
 from app.tasks.model import TaskRecord, from_document, to_document
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class DynamoTaskStore:
         self._outages = outages or dynamodb_errors.OutageLog(logger=logger)
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """Throttling and network trouble become `StoreUnavailable` (`app.dynamodb_errors`); the rest propagates."""
+        """Throttling and network trouble become `StoreUnavailable` (`app.core.dynamodb_errors`); the rest propagates."""
         return dynamodb_errors.call(self._client, operation, self._outages, _BUSY, TableName=self._table, **kwargs)
 
     def _attributes(self, record: TaskRecord) -> dict[str, Any]:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 from app.tasks.worker import LambdaTaskWorker
 
+if TYPE_CHECKING:
+    from app.tasks.factory import TaskRuntime
 
-def worker_for(product: Any) -> LambdaTaskWorker:
+
+class BuiltProduct(Protocol):
+    """What the worker needs of a built product (`app.main.Product`): its task runtime, if any."""
+
+    @property
+    def tasks(self) -> TaskRuntime | None: ...
+
+
+def worker_for(product: BuiltProduct) -> LambdaTaskWorker:
     """The worker handler of a built product (its `tasks` runtime, attached to its server)."""
-    runtime = getattr(product, "tasks", None)
+    runtime = product.tasks
     if runtime is None or runtime.executor is None:
         raise ConfigurationError(
             "the product has no task runtime: app.main.build_product must build one "

@@ -46,7 +46,7 @@ from mcp_types import (
     SERVER_INFO_META_KEY,
 )
 
-from app.principal import Principal, bound_principal
+from app.core.principal import Principal, bound_principal
 from app.transport.exchange import RequestChannel
 from app.tasks import extension
 from app.tasks.dispatch import TaskEvent
@@ -176,11 +176,10 @@ class TaskExecutor:
 
         async def call() -> dict[str, Any]:
             run_token = _CURRENT_RUN.set(run)
-            task_token = extension._IN_TASK.set(True)  # noqa: SLF001 - the extension's own run marker
             try:
-                return await runner.on_request(channel, "tools/call", params)
+                with extension.running_task():
+                    return await runner.on_request(channel, "tools/call", params)
             finally:
-                extension._IN_TASK.reset(task_token)  # noqa: SLF001
                 _CURRENT_RUN.reset(run_token)
 
         work = asyncio.ensure_future(call())

@@ -45,7 +45,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -70,8 +71,8 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
-from app.errors import DomainError, NotFound
-from app.principal import peek_principal
+from app.core.errors import DomainError, NotFound
+from app.core.principal import peek_principal
 from app.tasks.dispatch import Dispatcher, DispatchThrottled, TaskEvent
 from app.tasks.model import Owner, TaskRecord, format_timestamp
 from app.tasks.service import TaskService
@@ -415,6 +416,16 @@ def task_tool_name(service: TaskService, task_id: str, principal_id: str) -> str
 def in_task() -> bool:
     """True inside a task's run (a tool may use it to skip work a synchronous caller needs)."""
     return _IN_TASK.get()
+
+
+@contextmanager
+def running_task() -> Iterator[None]:
+    """Mark the code inside as a task's run (`in_task()`): the executor's way in, not the private variable."""
+    token = _IN_TASK.set(True)
+    try:
+        yield
+    finally:
+        _IN_TASK.reset(token)
 
 
 def _escalation_point(fn: _F) -> _F:

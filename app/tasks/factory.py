@@ -3,7 +3,7 @@
 Composition order (the server needs the extension; a local pool's executor
 needs the server):
 
-    runtime = build_task_runtime(task_settings, item_settings, dynamodb_client=…)
+    runtime = build_task_runtime(task_settings, store, lambda_client=…)   # store: a TaskStore adapter
     server = MCPServer(…, extensions=[runtime.extension])   # app.server.build_server
     runtime.attach(server)                                     # middleware + executor
 """
@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 
-from app.items.config import ItemStoreSettings
-from app.items.factory import make_dynamodb_client
 from app.tasks.config import TaskSettings
 from app.tasks.dispatch import Dispatcher, LambdaInvoker, LocalWorkerPool
 from app.tasks.execution import ExecutorSettings, TaskExecutor, TaskRunMiddleware
@@ -38,17 +36,6 @@ def make_lambda_client(**overrides: Any) -> BaseClient:
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
     return boto3.client("lambda", config=config, **overrides)
-
-
-def build_task_store(item_settings: ItemStoreSettings, *, dynamodb_client: BaseClient | None = None) -> TaskStore:
-    if item_settings.backend == "dynamodb":
-        assert item_settings.table_name is not None  # ItemStoreSettings guarantees it
-        from app.tasks.dynamo_store import DynamoTaskStore  # imports botocore
-
-        return DynamoTaskStore(dynamodb_client or make_dynamodb_client(), item_settings.table_name)
-    from app.tasks.sqlite_store import SqliteTaskStore  # here: a DynamoDB configuration never loads sqlite3
-
-    return SqliteTaskStore(item_settings.sqlite_path)
 
 
 def timings(settings: TaskSettings) -> TaskTimings:
@@ -97,17 +84,13 @@ class TaskRuntime:
 
 def build_task_runtime(
     settings: TaskSettings,
-    item_settings: ItemStoreSettings,
+    store: TaskStore,
     *,
-    dynamodb_client: BaseClient | None = None,
-    store: TaskStore | None = None,
     lambda_client: BaseClient | None = None,
     authorize_tool: Callable[[str], None] | None = None,
     on_change: Callable[[TaskRecord | None, TaskRecord], None] | None = None,
 ) -> TaskRuntime:
-    service = TaskService(
-        store or build_task_store(item_settings, dynamodb_client=dynamodb_client), timings(settings), on_change=on_change
-    )
+    service = TaskService(store, timings(settings), on_change=on_change)
     dispatcher: Dispatcher
     if settings.worker_function:
         dispatcher = LambdaInvoker(lambda_client or make_lambda_client(), settings.worker_function)

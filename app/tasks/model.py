@@ -32,6 +32,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from app.core.timestamps import format_timestamp, parse_timestamp  # noqa: F401 - the wire's timestamp text
+
 TaskStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
@@ -139,15 +141,6 @@ class TaskRecord:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def format_timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a `Z`, as the wire shows it."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def parse_timestamp(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _clip(message: str | None) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.errors import NotFound, StoreUnavailable
+from app.core.errors import NotFound, StoreUnavailable
 from app.tasks import model
 from app.tasks.model import Owner, Progress, TaskRecord
 from app.tasks.port import TaskStore

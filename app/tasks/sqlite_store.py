@@ -5,7 +5,7 @@ local mirror of sharing the DynamoDB table). A row is the task's JSON document
 plus the columns the conditions need: the compare-and-set is one
 `UPDATE … WHERE version = ?` whose row count says whether it applied.
 
-Connections, WAL mode and busy handling come from `app.sqlite_pool`, shared
+Connections, WAL mode and busy handling come from `app.core.sqlite_pool`, shared
 with the item store (its docstring says why each is needed). Never use it on Lambda:
 a file in /tmp is one instance's memory; `TaskSettings` refuses that.
 """
@@ -17,8 +17,8 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from app.errors import Conflict
-from app.sqlite_pool import SqlitePool
+from app.core.errors import Conflict
+from app.core.sqlite_pool import SqlitePool
 from app.tasks.model import TaskRecord, from_document, to_document
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.tasks.dispatch import InvalidTaskEvent, TaskEvent
 from app.tasks.execution import TaskExecutor
+
+if TYPE_CHECKING:  # Lambda's context, typed by Mangum's Protocol (the one the app uses); no import at run time
+    from mangum.types import LambdaContext
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ class LambdaTaskWorker:
         self._margin = deadline_margin_s
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+    def __call__(self, event: Any, context: LambdaContext | None) -> dict[str, Any]:
         try:
             task_event = TaskEvent.parse(event)
         except InvalidTaskEvent as exc:

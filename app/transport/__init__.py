@@ -11,6 +11,6 @@
     config.py        transport settings, parsed once
     sdk.py           every private or provisional SDK/Starlette access, each with a test of its assumption
 
-It imports only the shared base (`app.errors`, `app.env`) and its libraries:
+It imports only the shared base (`app.core.errors`, `app.core.env`) and its libraries:
 never auth, items, tasks, views or observability.
 """

@@ -11,8 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app import env as env_values
-from app.errors import ConfigurationError
+from app.core import env as env_values
+from app.core.errors import ConfigurationError
 
 MIB = 1024 * 1024
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mcp.server.lowlevel.server import Server
 from mcp_types import INVALID_REQUEST
@@ -28,6 +28,9 @@ from app.transport import handshake, modern, wire
 from app.transport.config import Settings
 from app.transport.exchange import DEFAULT_HANDSHAKE_VERSION, Exchange
 from app.transport.origin import OriginPolicy
+
+if TYPE_CHECKING:  # Lambda's context, typed by Mangum's Protocol (the one the app uses); no import at run time
+    from mangum.types import LambdaContext
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +145,7 @@ class McpEndpoint:
     def budget_s(self, scope: Scope) -> float:
         """Seconds this request may take: the local deadline, or Lambda's remaining time minus a margin."""
         budget = self._settings.request_timeout_s
-        context = scope.get("aws.context")
-        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-        if remaining_ms is not None:
-            budget = min(budget, remaining_ms() / 1000.0 - self._settings.deadline_margin_s)
+        context: LambdaContext | None = scope.get("aws.context")  # set by Mangum; absent under uvicorn
+        if context is not None:
+            budget = min(budget, context.get_remaining_time_in_millis() / 1000.0 - self._settings.deadline_margin_s)
         return max(budget, 0.001)

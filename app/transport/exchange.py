@@ -34,7 +34,7 @@ from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT, ProgressToken, RequestId
 from starlette.requests import Request
 from starlette.types import Scope
 
-from app.errors import Refusal
+from app.core.errors import Refusal
 from app.transport import wire
 from app.transport.mistakes import error_data
 from app.transport.sdk import has_exit_callbacks, mark_initialized, request_with_body
@@ -60,7 +60,7 @@ class RequestChannel:
     progress_token: ProgressToken | None = None
     emitted: list[dict[str, Any]] = field(default_factory=list)
     _cancel: anyio.Event | None = None
-    #: Set when a middleware refused the request (`app.errors.Refusal`): its status and headers go out.
+    #: Set when a middleware refused the request (`app.core.errors.Refusal`): its status and headers go out.
     refusal: Refusal | None = None
 
     can_send_request: bool = False

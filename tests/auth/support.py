@@ -27,7 +27,7 @@ from app.auth.config import AuthSettings
 from app.auth.keyring import digest_hex, generate_key
 from app.auth.metadata import metadata_routes
 from app.auth.middleware import protect
-from app.principal import current_principal
+from app.core.principal import current_principal
 from app.transport.config import Settings
 
 ISSUER = "https://issuer.example.com/pool"

@@ -9,7 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from botocore.config import Config
 
-from app.errors import FORBIDDEN_CODE, UNAVAILABLE_CODE
+from app.core.errors import FORBIDDEN_CODE, UNAVAILABLE_CODE
 from app.auth.authn import CredentialAuthenticator
 
 from .support import (

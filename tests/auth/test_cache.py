@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app.auth.cache import RefreshingCache
-from app.errors import SecretUnavailable
+from app.core.errors import SecretUnavailable
 
 from .support import FakeClock
 

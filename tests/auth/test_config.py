@@ -9,7 +9,7 @@ import pytest
 from app.auth.config import AuthSettings
 from app.auth.middleware import protect
 from app.transport.config import Settings
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 
 LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "mcp-fn"}
 

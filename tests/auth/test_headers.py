@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.errors import UNAUTHORIZED_CODE
+from app.core.errors import UNAUTHORIZED_CODE
 from app.auth.authn import MAX_CREDENTIAL_BYTES, parse_bearer
-from app.errors import InvalidCredentials, MissingCredentials
+from app.core.errors import InvalidCredentials, MissingCredentials
 
 from .support import MCP_BODY, Ssm, auth_settings, build_app, client, new_key, ring_json
 

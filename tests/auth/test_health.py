@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.auth.ssm import make_ssm_provider
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.main import build_product
 from app.server import SERVER_NAME, SERVER_VERSION
 from tests.conftest import serve

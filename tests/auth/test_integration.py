@@ -13,7 +13,7 @@ from mcp.server.mcpserver import MCPServer
 
 from app.auth import AuthSettings, metadata_routes, protect
 from app.transport.config import Settings
-from app.principal import current_principal
+from app.core.principal import current_principal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 DEV_KEY = "local-dev-key-0123456789"

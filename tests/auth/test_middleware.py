@@ -11,8 +11,8 @@ from app.auth.config import AuthSettings
 from app.auth.jwks import parse_jwks
 from app.auth.middleware import AccessControl, protect
 from app.transport.config import Settings
-from app.errors import Forbidden
-from app.principal import Principal
+from app.core.errors import Forbidden
+from app.core.principal import Principal
 
 from .support import (
     MCP_BODY,
@@ -35,6 +35,9 @@ pytestmark = pytest.mark.anyio
 class Raising:
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
+
+    def authenticate_cached(self, authorization: bytes | None) -> Principal | None:
+        return None
 
     async def authenticate(self, authorization: bytes | None, scope: Any) -> Principal:
         raise self.exc
@@ -93,7 +96,7 @@ async def test_empty_jwks_is_a_failed_fetch(jwks_server: JwksServer, rsa_key: Si
 
 
 async def test_principal_is_unbound_after_the_request(clock: FakeClock) -> None:
-    from app.principal import peek_principal
+    from app.core.principal import peek_principal
 
     settings = auth_settings(MCP_DEV_API_KEY="local-dev-key-0123456789")
     app, recorder, _ = build_app(settings, clock=clock)

@@ -10,7 +10,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from app.errors import UNAVAILABLE_CODE
+from app.core.errors import UNAVAILABLE_CODE
 from app.auth.jwks import parse_jwks
 
 from .support import (

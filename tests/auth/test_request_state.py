@@ -9,7 +9,7 @@ import pytest
 from mcp.server.request_state import InvalidRequestState, RequestStateSecurity
 
 from app.auth.request_state import SSMRequestStateCodec, build_request_state_security, parse_sealing_ring
-from app.errors import SecretUnavailable
+from app.core.errors import SecretUnavailable
 
 from .support import FakeClock, FlakyProvider, Ssm, auth_settings
 

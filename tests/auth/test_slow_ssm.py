@@ -135,7 +135,7 @@ async def test_an_ssm_outage_is_logged_once_a_minute_with_a_count_and_its_end_on
     clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Issue 20, item 4: 53 refused requests in one outage were 53 ERROR lines. Now, like the DynamoDB
-    outage (`app.outage.OutageLog`): one WARNING, at most one more a minute carrying the count of what
+    outage (`app.core.outage.OutageLog`): one WARNING, at most one more a minute carrying the count of what
     was not logged, and one INFO when SSM answers again. The failing SSM is a real (blackholed, then
     closing) loopback endpoint behind the real SSM provider; recovery is moto."""
     caplog.set_level(logging.DEBUG, logger="app.auth")

@@ -21,10 +21,10 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from app.errors import FORBIDDEN_CODE
+from app.core.errors import FORBIDDEN_CODE
 from app import scopes
 from app.auth.tool_scopes import ScopeGuard
-from app.errors import InsufficientScope
+from app.core.errors import InsufficientScope
 from tests.conftest import LiveServer, serve
 from tests.rpc import mcp_request, result_of
 
@@ -375,7 +375,7 @@ async def test_require_tool_refusal_from_a_handler_gets_the_challenge() -> None:
     from mcp.server.context import ServerRequestContext
 
     from app.auth.challenge import Challenger
-    from app.principal import Principal, bound_principal
+    from app.core.principal import Principal, bound_principal
 
     catalog = scopes.ScopeCatalog()
     catalog.declare("tool", "export", ["items:read"])

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from app import Settings, create_lambda_handler
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 
 
 def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from moto import mock_aws
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from app.auth.keyring import digest_hex, generate_key
-from app.events import FakeLambdaContext, http_api_event
+from app.core.events import FakeLambdaContext, http_api_event
 from app.items.dynamo_store import TTL_ATTRIBUTE, table_definition
 from app.main import build_product
 from app.observability import reset_logging

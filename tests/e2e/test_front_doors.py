@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.main import build_product
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app import Settings, create_lambda_handler
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.server import build_server
 
 EVENTS = sorted(Path(__file__).resolve().parents[2].joinpath("events").glob("*.json"))

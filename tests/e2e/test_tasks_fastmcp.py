@@ -27,10 +27,10 @@ from fastmcp_tasks import call_tool_task
 
 from mcp_types import HEADER_MISMATCH
 
-from app.events import MODERN_VERSION
+from app.core.events import MODERN_VERSION
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service
-from app.principal import Principal
+from app.core.principal import Principal
 from app.tasks.extension import PROGRESS_META_KEY
 from tests.auth.support import new_key, ring_json
 from tests.rpc import mcp_request

@@ -17,7 +17,7 @@ from app.items.factory import make_dynamodb_client
 from app.items.port import ItemStore
 from app.items.service import ItemService
 from app.items.sqlite_store import SqliteItemStore
-from app.principal import Principal
+from app.core.principal import Principal
 from tests.fixtures.backends import store_fixture
 from tests.fixtures.moto_server import serve_moto
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from app.errors import Conflict
-from app.errors import StoreUnavailable
+from app.core.errors import Conflict
+from app.core.errors import StoreUnavailable
 from app.items.service import AddOutcome, ItemService
 
 from .conftest import ALICE, BOB

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 from app.items.config import DEFAULT_SQLITE_PATH, ENV_DOC, ItemStoreSettings
 from app.items.dynamo_store import DynamoItemStore
 from app.items.factory import build_cursor_codec, build_item_service, build_item_store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.errors import InvalidInput
+from app.core.errors import InvalidInput
 from app.items.cursor import EXPIRED_CURSOR, INVALID_CURSOR, CursorCodec, CursorPosition
 
 KEY = b"a" * 32

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from app.items.dynamo_store import DynamoItemStore
-from app.errors import StoreUnavailable
+from app.core.errors import StoreUnavailable
 from app.items.model import Item
 from app.items.port import IdempotencyRecord
 

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from app.dynamodb_integrity import CorruptResponse, check_response
-from app.errors import NotFound, StoreUnavailable
+from app.core.dynamodb_integrity import CorruptResponse, check_response
+from app.core.errors import NotFound, StoreUnavailable
 from app.items.cursor import CursorCodec
 from app.items.dynamo_store import DynamoItemStore
 from app.items.factory import make_dynamodb_client

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.errors import InvalidInput
+from app.core.errors import InvalidInput
 from app.items import model
 from app.items.model import Item, ItemDraft, ItemPatch, SearchQuery
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.items.cursor import CursorCodec
 from app.items.service import RETRIED_DELETE_HINT, SEARCH_SCAN_BUDGET, ItemService
 

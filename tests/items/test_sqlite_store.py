@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import StoreUnavailable
+from app.core.errors import StoreUnavailable
 from app.items.model import Item
 from app.items.sqlite_store import SqliteItemStore
 

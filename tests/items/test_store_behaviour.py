@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.items import model
 from app.items.model import Item
 from app.items.port import IdempotencyRecord, ItemStore

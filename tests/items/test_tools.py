@@ -25,7 +25,7 @@ from mcp_types import CallToolResult, PromptReference, ResourceTemplateReference
 from app.items import model
 from app.items.service import ItemService
 from app.items.tools import register_item_tools
-from app.principal import Principal, bound_principal
+from app.core.principal import Principal, bound_principal
 
 from .conftest import ALICE, BOB
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.main import LambdaBuild, Product, build_product
 from app.observability import (
     ObservabilitySettings,

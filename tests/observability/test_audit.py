@@ -20,7 +20,7 @@ from app.main import build_product
 from app.observability import ObservabilitySettings
 from app.observability.audit import LOG_TYPE, AuditLog, TaskFailureMetric
 from app.tasks.service import TaskService
-from app.principal import LOCAL_DEVELOPER
+from app.core.principal import LOCAL_DEVELOPER
 from app.tasks.model import Owner
 
 from .support import DEV_KEY, LAMBDA_LIKE, Observed, emf, with_body

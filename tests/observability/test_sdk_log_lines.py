@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.main import build_product
 from app.observability import ObservabilitySettings, reset_logging
 from app.observability.sanitize import SDK_ARGUMENT_TEMPLATES

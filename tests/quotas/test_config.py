@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 from app.quotas.config import ENV_DOC, QuotaSettings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "operating.md"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import NotFound, StoreUnavailable
+from app.core.errors import NotFound, StoreUnavailable
 from app.quotas.config import QuotaSettings
 from app.quotas.dynamo_store import DynamoQuotaStore
 from app.quotas.model import RESERVATION_S, QuotaExceeded

@@ -20,7 +20,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.quotas.guard import META_KEY
 from bench.events import modern_tools_call_event, response_message, tools_call_event
 from tests.auth.support import new_key, ring_json

@@ -34,7 +34,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from app.events import HANDSHAKE_VERSION, MODERN_VERSION, FakeLambdaContext, http_api_event, modern_meta
+from app.core.events import HANDSHAKE_VERSION, MODERN_VERSION, FakeLambdaContext, http_api_event, modern_meta
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 

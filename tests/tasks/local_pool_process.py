@@ -14,8 +14,8 @@ from pathlib import Path
 
 import uvicorn
 
-from app.items.config import ItemStoreSettings
 from app.tasks.config import TaskSettings
+from app.tasks.sqlite_store import SqliteTaskStore
 from app.tasks.factory import build_task_runtime
 from app.transport.asgi import create_asgi_app
 from tests.fixtures.everything import build
@@ -26,7 +26,7 @@ SETTINGS = TaskSettings(local_workers=1, lease_s=30.0, heartbeat_s=1.0)
 
 def main(argv: list[str]) -> int:
     path, port = Path(argv[0]), int(argv[1])
-    runtime = build_task_runtime(SETTINGS, ItemStoreSettings(sqlite_path=path))
+    runtime = build_task_runtime(SETTINGS, SqliteTaskStore(path))
     app = create_asgi_app(build(runtime))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
     return 0

@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from app.principal import LOCAL_DEVELOPER, bound_principal
+from app.core.principal import LOCAL_DEVELOPER, bound_principal
 from app.tasks.config import TaskSettings
 from app.tasks.model import DISPATCH_THROTTLED_MESSAGE, NOT_STARTED_MESSAGE
 from app.tasks.worker import LambdaTaskWorker

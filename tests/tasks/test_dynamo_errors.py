@@ -1,4 +1,4 @@
-"""The task store reads botocore failures like the item store (one mapping, `app.dynamodb_errors`):
+"""The task store reads botocore failures like the item store (one mapping, `app.core.dynamodb_errors`):
 throttling (botocore's Stubber) and real transport faults (a loopback server that resets the connection)
 become `StoreUnavailable` "busy; retry", an outage is one WARNING under the task store's logger, a
 failed condition is the store's own answer, and anything else propagates."""
@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from app.errors import Conflict, StoreUnavailable
+from app.core.errors import Conflict, StoreUnavailable
 from app.tasks.dynamo_store import DynamoTaskStore
 from app.tasks.extension import ANONYMOUS
 from app.tasks.model import new_task, utcnow

@@ -21,10 +21,11 @@ from botocore.stub import Stubber
 from app import Settings, create_asgi_app
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service
-from app.principal import LOCAL_DEVELOPER, bound_principal
+from app.core.principal import LOCAL_DEVELOPER, bound_principal
 from app.server import build_server
 from app.tasks.config import TaskSettings
 from app.tasks.dispatch import LambdaInvoker, TaskEvent
+from app.tasks.sqlite_store import SqliteTaskStore
 from app.tasks.factory import TaskRuntime, build_task_runtime
 from app.tasks.worker import LambdaTaskWorker
 
@@ -70,7 +71,7 @@ def _instance(db: Path, lambda_client: CapturingLambda, settings: TaskSettings |
     """One 'API function instance': its own server and runtime over the shared store file."""
     items = ItemStoreSettings(sqlite_path=db)
     settings = settings or TaskSettings(worker_function="mcp-lambda-TaskWorker", heartbeat_s=0.2, lease_s=5)
-    runtime = build_task_runtime(settings, items, lambda_client=lambda_client)  # type: ignore[arg-type]
+    runtime = build_task_runtime(settings, SqliteTaskStore(db), lambda_client=lambda_client)  # type: ignore[arg-type]
     server = build_server(item_service=build_item_service(items), tasks=runtime)
     return create_asgi_app(server, SETTINGS), runtime
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound
 from app.tasks import model
 from app.tasks.model import Owner, Progress
 from app.tasks.port import TaskStore

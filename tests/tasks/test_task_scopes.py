@@ -20,7 +20,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.errors import FORBIDDEN_CODE
+from app.core.errors import FORBIDDEN_CODE
 from tests.rpc import mcp_request, result_of
 from tests.auth.support import ISSUER, RESOURCE, JwksServer, SigningKeyPair, claims, new_key, ring_json, sign
 from tests.conftest import LiveServer, serve

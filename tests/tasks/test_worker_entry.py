@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.main import build_product
 from app.observability import ObservabilitySettings, reset_logging
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from app.events import MODERN_VERSION
+from app.core.events import MODERN_VERSION
 from app.tasks.dispatch import TaskEvent
 from app.tasks.extension import ANONYMOUS
 from app.tasks.model import LAPSED_MESSAGE, NOT_STARTED_MESSAGE, utcnow

@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from app.items.config import ItemStoreSettings
 from app.tasks.config import TaskSettings
+from app.tasks.sqlite_store import SqliteTaskStore
 from app.tasks.factory import build_task_runtime
 from app.tasks.worker import LambdaTaskWorker
 from tests.fixtures.everything import build
@@ -22,7 +22,7 @@ from tests.fixtures.everything import build
 
 def main(argv: list[str]) -> int:
     path, event = Path(argv[0]), json.loads(argv[1])
-    runtime = build_task_runtime(TaskSettings(is_worker=True), ItemStoreSettings(sqlite_path=path))
+    runtime = build_task_runtime(TaskSettings(is_worker=True), SqliteTaskStore(path))
     build(runtime)  # attaches the executor to the fixture server
     assert runtime.executor is not None
     outcome = LambdaTaskWorker(runtime.executor)(event, None)

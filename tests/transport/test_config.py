@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.transport.config import Settings
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 
 
 def test_defaults() -> None:

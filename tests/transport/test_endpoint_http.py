@@ -17,7 +17,7 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 
 from app import Settings, create_asgi_app
-from app.events import modern_meta
+from app.core.events import modern_meta
 from app.server import build_server
 from tests.fixtures.everything import build as build_fixture
 

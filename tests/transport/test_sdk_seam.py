@@ -18,7 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.inbound import validate_mcp_param_headers
 
 from app import Settings, create_asgi_app
-from app.events import modern_meta
+from app.core.events import modern_meta
 from app.transport import sdk
 
 MODERN = "2026-07-28"

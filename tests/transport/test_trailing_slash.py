@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 
 from app import Settings, create_lambda_handler
-from app.events import FakeLambdaContext
+from app.core.events import FakeLambdaContext
 from app.server import build_server
 from tests.conftest import LiveServer
 

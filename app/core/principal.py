@@ -15,7 +15,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.errors import Unauthenticated
+from app.core.errors import Unauthenticated
 
 PrincipalKind = Literal["api_key", "oauth", "local"]
 

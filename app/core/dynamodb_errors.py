@@ -20,9 +20,9 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from app.dynamodb_integrity import CorruptResponse
-from app.errors import StoreUnavailable
-from app.outage import OUTAGE_LOG_INTERVAL_S, OutageLog
+from app.core.dynamodb_integrity import CorruptResponse
+from app.core.errors import StoreUnavailable
+from app.core.outage import OUTAGE_LOG_INTERVAL_S, OutageLog
 
 __all__ = ["NETWORK_ERRORS", "OUTAGE_LOG_INTERVAL_S", "RETRYABLE_CODES", "OutageLog", "call", "error_code"]
 

@@ -21,10 +21,10 @@ from mcp_types import CallToolResult, EmbeddedResource, TextContent, TextResourc
 from pydantic import Field
 
 from app.scopes import ScopeCatalog
-from app.errors import DomainError
+from app.core.errors import DomainError
 from app.items.model import PAGE_LIMIT_MAX, READ_SCOPE, format_timestamp
 from app.items.service import ItemService
-from app.principal import current_principal
+from app.core.principal import current_principal
 from app.tasks.extension import Tasks
 
 #: Export at most this many items (a task result is one stored record; DynamoDB items stop at 400 KB).

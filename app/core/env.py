@@ -9,9 +9,10 @@ at start-up, never a request.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 
-from app.errors import ConfigurationError
+from app.core.errors import ConfigurationError
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -24,6 +25,21 @@ _LAMBDA_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV")
 def on_lambda(env: Mapping[str, str]) -> bool:
     """Whether `env` is a Lambda execution environment (where local-only settings are refused)."""
     return any(env.get(marker) for marker in _LAMBDA_MARKERS)
+
+
+# The two reads of the process environment outside the settings classes, kept here with them:
+# neither is configuration passed down at start-up.
+
+
+def process_on_lambda() -> bool:
+    """Whether this process runs in Lambda, whatever settings it was handed: the last check before
+    local-only settings built by hand (not parsed from the Lambda environ) could open the door there."""
+    return on_lambda(os.environ)
+
+
+def xray_trace_header() -> str | None:
+    """The current invocation's X-Ray trace header: the Lambda runtime rewrites it per invocation."""
+    return os.environ.get("_X_AMZN_TRACE_ID")
 
 
 def text(env: Mapping[str, str], name: str) -> str | None:

@@ -1,7 +1,7 @@
 """An outage of a backing service (DynamoDB, SSM), logged once instead of once per failed call.
 
 Standard library only, so the pure secret cache (`app.auth.cache`) and the
-botocore adapters (`app.dynamodb_errors`) share one mechanism: a thousand
+botocore adapters (`app.core.dynamodb_errors`) share one mechanism: a thousand
 refused requests during one outage are a few lines, not a thousand.
 """
 
@@ -40,7 +40,7 @@ class OutageLog:
     ) -> None:
         self._interval = interval
         self._clock = clock
-        self._logger = logger or logging.getLogger("app.dynamodb_errors")
+        self._logger = logger or logging.getLogger("app.core.dynamodb_errors")
         self._down = f"{service} unavailable"
         self._up = f"{service} available again"
         self._context = dict(context or {})

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.errors import StoreUnavailable
+from app.core.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
