@@ -24,7 +24,9 @@ from app.core.dynamodb_integrity import CorruptResponse
 from app.core.errors import StoreUnavailable
 from app.core.outage import OUTAGE_LOG_INTERVAL_S, OutageLog
 
-__all__ = ["NETWORK_ERRORS", "OUTAGE_LOG_INTERVAL_S", "RETRYABLE_CODES", "OutageLog", "call", "error_code"]
+__all__ = [
+    "NETWORK_ERRORS", "OUTAGE_LOG_INTERVAL_S", "RETRYABLE_CODES", "OutageLog", "call", "conditional", "error_code",
+]  # fmt: skip
 
 #: ClientError codes meaning "busy, try again later" (botocore has already retried them).
 RETRYABLE_CODES = frozenset(
@@ -65,3 +67,14 @@ def call(client: BaseClient, operation: str, outages: OutageLog, busy: str, **kw
         raise StoreUnavailable(busy) from err
     outages.succeeded()
     return response
+
+
+def conditional(write: Any, operation: str, **kwargs: Any) -> bool:
+    """Run a conditional write through `write(operation, **kwargs)`; False when its condition failed."""
+    try:
+        write(operation, **kwargs)
+    except ClientError as err:
+        if error_code(err) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True

@@ -24,7 +24,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from app.core import dynamodb_errors
-from app.core.dynamodb_errors import error_code
+from app.core.dynamodb_errors import conditional, error_code
 from app.quotas.model import Window
 
 logger = logging.getLogger(__name__)
@@ -92,13 +92,7 @@ class DynamoQuotaStore:
                 "ConditionExpression": "version = :expected",
                 "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
             }
-        try:
-            self._call("put_item", Item=item, **condition)
-        except ClientError as err:
-            if error_code(err) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return conditional(self._call, "put_item", Item=item, **condition)
 
     def close(self) -> None:
         pass  # the client belongs to the composition root (shared with the item and task stores)

@@ -34,7 +34,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from app.core import dynamodb_errors
-from app.core.dynamodb_errors import error_code
+from app.core.dynamodb_errors import conditional, error_code
 from app.core.errors import Conflict
 from app.tasks.model import TaskRecord, from_document, to_document
 
@@ -85,18 +85,13 @@ class DynamoTaskStore:
         return None if attrs is None else from_document(json.loads(attrs["doc"]["S"]))
 
     def replace(self, record: TaskRecord, expected_version: int) -> bool:
-        try:
-            self._call(
-                "put_item",
-                Item=self._attributes(record),
-                ConditionExpression="attribute_exists(PK) AND version = :expected",
-                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-            )
-        except ClientError as err:
-            if error_code(err) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return conditional(
+            self._call,
+            "put_item",
+            Item=self._attributes(record),
+            ConditionExpression="attribute_exists(PK) AND version = :expected",
+            ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+        )
 
     def close(self) -> None:
         self._client.close()

@@ -12,11 +12,8 @@ words; the Inspector CLI checks tools/list first, where the key's filtered list 
 
 from __future__ import annotations
 
-import json
-import selectors
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -26,7 +23,7 @@ from mcp.shared.exceptions import MCPError
 
 from tests.conftest import LiveServer, local_environ, serve_local_product
 
-from .test_wrong_key_clients import BOUND_S, INITIALIZE, INSPECTOR, MCP_REMOTE, NODE, _env, _finish, _mcp_remote
+from .test_wrong_key_clients import BOUND_S, INITIALIZE, INSPECTOR, MCP_REMOTE, NODE, _env, _mcp_remote, read_answers
 
 READER = "read-only-key-for-the-scope-tests"
 SAYS = "tool items_add needs scope items:write"
@@ -58,20 +55,7 @@ def test_mcp_remote_says_which_scope(reader: LiveServer, tmp_path: Path) -> None
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "items_add", "arguments": {"title": "x"}}}
     proc = _mcp_remote(reader.url, READER, tmp_path,
                        [INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call])  # fmt: skip
-    assert proc.stdout is not None
-    answers: dict[Any, dict[str, Any]] = {}
-    try:
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        while 1 not in answers and selector.select(timeout=BOUND_S):
-            line = proc.stdout.readline()
-            if not line:
-                break
-            if line.strip().startswith("{"):
-                message = json.loads(line)
-                answers[message.get("id")] = message
-    finally:
-        _, err = _finish(proc)
+    answers, err = read_answers(proc, until_id=1)
     assert 1 in answers, err[-3000:]
     assert SAYS in answers[1]["error"]["message"], answers[1]
     assert "Registration" not in err, err[-3000:]  # no OAuth registration attempted

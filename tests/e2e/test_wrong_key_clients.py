@@ -83,6 +83,30 @@ def _mcp_remote(url: str, key: str, home: Path, messages: list[dict[str, Any]]) 
     return proc
 
 
+def read_answers(proc: subprocess.Popen[str], until_id: Any) -> tuple[dict[Any, dict[str, Any]], str]:
+    """The JSON-RPC messages mcp-remote writes, by id, until `until_id` is answered; then its stderr.
+
+    stdin is closed at the end, as Claude Desktop does when it quits; mcp-remote then ends.
+    """
+    import selectors
+
+    assert proc.stdout is not None
+    answers: dict[Any, dict[str, Any]] = {}
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while until_id not in answers and selector.select(timeout=BOUND_S):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.strip().startswith("{"):
+                message = json.loads(line)
+                answers[message.get("id")] = message
+    finally:
+        _, err = _finish(proc)
+    return answers, err
+
+
 def _finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
     try:
         return proc.communicate(timeout=BOUND_S)
@@ -114,22 +138,7 @@ def test_mcp_remote_with_the_right_key_lists_tools(local: LiveServer, tmp_path: 
             {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
         ],
     )
-    assert proc.stdout is not None and proc.stdin is not None
-    answers: dict[Any, dict[str, Any]] = {}
-    try:
-        import selectors
-
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        while 1 not in answers and selector.select(timeout=BOUND_S):
-            line = proc.stdout.readline()
-            if not line:
-                break
-            if line.strip().startswith("{"):
-                message = json.loads(line)
-                answers[message.get("id")] = message
-    finally:
-        _finish(proc)  # closes stdin, as Claude Desktop does when it quits; mcp-remote then ends
+    answers, _ = read_answers(proc, until_id=1)
     assert answers[0]["result"]["serverInfo"]["name"] == "mcp-lambda", answers
     assert {"add", "echo"} <= {tool["name"] for tool in answers[1]["result"]["tools"]}
 
