@@ -41,7 +41,7 @@ RETRYABLE_CODES = frozenset(
 )
 #: Transport failures: HTTPClientError (ConnectionClosedError, ReadTimeoutError, ResponseStreamingError)
 #: and ConnectionError (EndpointConnectionError, ConnectTimeoutError, SSLError, ProxyConnectionError).
-#: A response that fails its integrity check (app.dynamodb_integrity) is one of them: a body cut or
+#: A response that fails its integrity check (app.core.dynamodb_integrity) is one of them: a body cut or
 #: garbled on the way is a transport failure, never "not found".
 NETWORK_ERRORS = (HTTPClientError, BotocoreConnectionError, CorruptResponse)
 

@@ -7,7 +7,7 @@ not match they hand its parsed body to the caller as a success; and a `200` whos
 empty, not JSON or cut short parses as `{}` (botocore drops what it cannot read). A cut or garbled `GetItem`
 would then read as "not found", a `Query` as an empty page. Nothing in botocore raises for
 either, so one `after-call` handler on the DynamoDB client does: it raises
-`CorruptResponse`, which `app.dynamodb_errors` turns into `StoreUnavailable` ("busy; retry
+`CorruptResponse`, which `app.core.dynamodb_errors` turns into `StoreUnavailable` ("busy; retry
 the same call"), like any other transport failure.
 
 Cost: one `zlib.crc32` over a body botocore already holds in memory, on every call.

@@ -43,7 +43,7 @@ def make_dynamodb_client(**overrides: Any) -> BaseClient:
 
     from app.core.dynamodb_integrity import verify_responses
 
-    # A damaged response must read as "busy; retry", never as "not found" (app.dynamodb_integrity).
+    # A damaged response must read as "busy; retry", never as "not found" (app.core.dynamodb_integrity).
     return verify_responses(boto3.client("dynamodb", config=dynamodb_client_config(), **overrides))
 
 

@@ -11,7 +11,7 @@ condition is the refusal. Counters carry `expires_at` so the table's TTL
 removes old windows. The slot set is a versioned item written with a
 compare-and-set. Item queries select `begins_with(SK, "ITEM#")`, so quota rows
 never show up among items. Throttling and network failures become
-`StoreUnavailable` (`app.dynamodb_errors`).
+`StoreUnavailable` (`app.core.dynamodb_errors`).
 """
 
 from __future__ import annotations

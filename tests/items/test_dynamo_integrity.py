@@ -1,7 +1,7 @@
 """A damaged DynamoDB response is "busy; retry", never "not found" or an empty success (issue 16, item 6).
 
 The product's own DynamoDB client (`make_dynamodb_client`: its retry mode and the
-integrity check of `app.dynamodb_integrity`) talks to moto's server through a loopback
+integrity check of `app.core.dynamodb_integrity`) talks to moto's server through a loopback
 proxy that damages the answers (tests/fixtures/faults.py `DamagingProxy`): a flipped
 byte under DynamoDB's `x-amz-crc32`, a body cut in half with a matching
 Content-Length, an empty or non-JSON `200`. The item is really there every time.
