@@ -84,6 +84,7 @@ class RefreshingCache(Generic[T]):
         self._last_attempt = -math.inf
         self._last_failed = False
         self._flight: _Flight | None = None
+        self._latest_flight: _Flight | None = None
         #: Bumped by `invalidate`: a fetch started before it must not write its result after it.
         self._generation = 0
         self._lock = threading.Lock()
@@ -131,8 +132,8 @@ class RefreshingCache(Generic[T]):
         raise SecretUnavailable(f"{self.label} unavailable")
 
     def wait_for_refresh(self, timeout: float | None = None) -> bool:
-        """Block until no fetch is in progress (tests, SnapStart); False if `timeout` passed first."""
-        flight = self._flight
+        """Block until no fetch is in progress, its outcome logged (tests, SnapStart); False on `timeout`."""
+        flight = self._flight or self._latest_flight
         return True if flight is None else flight.done.wait(timeout)
 
     @contextmanager
@@ -144,7 +145,7 @@ class RefreshingCache(Generic[T]):
         """
         with self._lock:
             self._generation += 1
-            self._flight = None
+            self._flight = self._latest_flight = None  # a fetch still running finishes into the void
             self._value = value
             self._expires_at = math.inf
         try:
@@ -161,7 +162,7 @@ class RefreshingCache(Generic[T]):
         """
         with self._lock:
             self._generation += 1
-            self._flight = None
+            self._flight = self._latest_flight = None  # a fetch still running finishes into the void
             self._value = None
             self._expires_at = -math.inf
             self._last_attempt = -math.inf
@@ -176,6 +177,8 @@ class RefreshingCache(Generic[T]):
         """Start one fetch in a daemon thread (called with the lock held)."""
         flight = _Flight(self._generation)
         self._flight = flight
+        # Kept after the fetch clears `_flight` (before it logs): `wait_for_refresh` waits for the whole outcome.
+        self._latest_flight = flight
         self.fetches += 1
         threading.Thread(target=self._fetch, args=(flight,), name=f"refresh {self.label}", daemon=True).start()
         return flight
