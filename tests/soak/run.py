@@ -47,7 +47,6 @@ RSS_FLOOR = 1024 * 1024
 #: Variables of this machine that would configure the handler otherwise than the soak says.
 _STRAY_PREFIXES = ("AWS_", "MCP_", "ITEMS_", "POWERTOOLS_", "TASKS_", "OAUTH_", "_X_AMZN_", "SOAK_")
 DEV_KEY = "soak-local-dev-key-0001"
-REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -111,23 +110,15 @@ def _local() -> Iterator[tuple[dict[str, str], list[str]]]:
 
 @contextlib.contextmanager
 def _deployed() -> Iterator[tuple[dict[str, str], list[str]]]:
-    import boto3
-
     from app.auth.keyring import digest_hex, generate_key
     from app.items.dynamo_store import TTL_ATTRIBUTE, table_definition
+    from bench.aws import CREDENTIALS, client as moto_client
     from tests.fixtures.moto_server import serve_moto
 
-    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     with serve_moto(serialized=True) as endpoint:
 
         def client(service: str) -> Any:
-            return boto3.client(
-                service,
-                endpoint_url=endpoint,
-                region_name=REGION,
-                aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-            )
+            return moto_client(service, endpoint)
 
         suffix = uuid.uuid4().hex[:8]
         keys_param, sealing_param, table = f"/mcp-soak-{suffix}/api-keys", f"/mcp-soak-{suffix}/request-state-keys", f"mcp-soak-{suffix}"
@@ -140,9 +131,7 @@ def _deployed() -> Iterator[tuple[dict[str, str], list[str]]]:
         ddb.create_table(**table_definition(table))
         ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
         yield {
-            **credentials,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
+            **CREDENTIALS,  # with AWS_REGION and AWS_DEFAULT_REGION
             "AWS_ENDPOINT_URL_SSM": endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
             "AWS_ENDPOINT_URL_LAMBDA": endpoint,
