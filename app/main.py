@@ -15,7 +15,8 @@ The Lambda handler, outermost first (`Product.lambda_build`):
           └ AccessControl    credential -> Principal; 401 / 403 / 503             (app.auth.middleware)
             └ Starlette      the MCP route; /health and the OAuth metadata beside it (app.transport.asgi)
               └ McpEndpoint  HTTP checks in order, era routing, one reply         (app.transport.endpoint)
-                └ Server.middleware: SERVER_MIDDLEWARE below, outermost first -> the handlers (app.server)
+                └ Server.middleware  the chain `server_chain` declares, outermost first (below)
+                  └ the handlers     tools, resources, prompts, tasks/*                 (app.server)
 
 `make run` (`Product.asgi_app`) serves the same stack from CORSMiddleware
 inwards under uvicorn. SnapStart priming adapts the app *below* AccessControl
@@ -43,6 +44,7 @@ from app.auth.request_state import Sealing, build_sealing
 from app.auth.ssm import make_ssm_provider
 from app.auth.tool_scopes import ScopeGuard
 from app.core.aws_client import LazyClient
+from app.core.errors import ConfigurationError
 from app.items.config import ItemStoreSettings
 from app.items.factory import build_item_service, build_item_store, make_dynamodb_client
 from app.observability import (
@@ -52,6 +54,7 @@ from app.observability import (
     ObservedHandler,
     RequestObserver,
     TaskFailureMetric,
+    configure_logging,
 )
 from app.observability.audit import AUDIT_KEY_LABEL
 from app.quotas.config import QuotaSettings
@@ -63,25 +66,22 @@ from app.snapstart import DynamoTable, SnapStartHooks, register
 from app.snapstart.priming import priming_credential
 from app.tasks.config import TaskSettings
 from app.tasks.execution import TaskRunMiddleware
-from app.tasks.entry import worker_for
 from app.tasks.extension import in_task
 from app.tasks.factory import TaskRuntime, build_task_runtime, make_lambda_client
 from app.tasks.port import TaskStore
 from app.tasks.worker import LambdaTaskWorker
-from app.transport.asgi import UnknownToolGuard, create_asgi_app
+from app.transport.asgi import UnknownToolGuard, create_asgi_app, protocol_guards
 from app.transport.config import Settings
 from app.transport.lambda_entry import lambda_adapter, settle_heap
 from app.transport.mistakes import ClientMistakeGuard
-from app.transport.sdk import install_middleware, lowlevel_server, middleware
+from app.transport.sdk import Middleware, OtelMiddleware, installed, lowlevel_server, otel_middleware, set_middleware
 
 logger = logging.getLogger(__name__)
 
-#: The server middleware chain (`Server.middleware`), outermost first. Entries are built where
-#: their inputs are (the SDK adds the boundary, the tasks runtime its run middleware, the
-#: transport its guards, each entry point its observer), but their order is this tuple's:
-#: `_arrange` puts every entry in its place after each installation.
+#: The server middleware chain (`Server.middleware`), outermost first: what `server_chain` builds.
 SERVER_MIDDLEWARE: tuple[type, ...] = (
-    RequestObserver,  # times and logs everything the others do or refuse (per entry point: `_observe`)
+    OtelMiddleware,  # SDK: one span per request, only with MCP_OTEL (a tracer provider is the team's)
+    RequestObserver,  # times and logs everything the others do or refuse, refusals included
     RequestStateBoundary,  # SDK: unseals requestState coming in, seals it going out
     TaskRunMiddleware,  # a task's run: binds the task, so the guards below see its principal
     ScopeGuard,  # per-item scopes: refuses calls outside them, filters list results
@@ -91,12 +91,35 @@ SERVER_MIDDLEWARE: tuple[type, ...] = (
 )
 
 
-def _arrange(server: MCPServer[Any]) -> None:
-    """Put the server's middleware in `SERVER_MIDDLEWARE` order; anything undeclared (the SDK's optional
-    OpenTelemetry span) stays outermost, where the SDK puts it."""
-    place = {kind: index for index, kind in enumerate(SERVER_MIDDLEWARE)}
-    chain = middleware(lowlevel_server(server))
-    chain[:] = sorted(chain, key=lambda entry: place.get(type(entry), -1))  # stable: equal keys keep their order
+def server_chain(
+    server: MCPServer[Any],
+    settings: Settings,
+    *,
+    observer: RequestObserver,
+    tasks: TaskRuntime | None,
+    scope_guard: ScopeGuard,
+    quota_guard: QuotaGuard | None,
+) -> list[Middleware]:
+    """The server middleware chain, outermost first (`SERVER_MIDDLEWARE`): the one place it is composed.
+
+    Every MCP request, and every task run (the executor serves it through the
+    same server), passes down this list to its handler. The SDK's own entries
+    (the OpenTelemetry span, the requestState boundary when requestState is
+    sealed) are taken from the server the SDK built; the rest are ours. Entries
+    a configuration does not have (no tasks, quotas off, MCP_OTEL off) are left out.
+    """
+    core = lowlevel_server(server)
+    declared = (
+        otel_middleware(core) if settings.otel else None,
+        observer,
+        installed(core, RequestStateBoundary),
+        tasks.run_middleware if tasks is not None else None,
+        scope_guard,
+        quota_guard,
+        *protocol_guards(server),
+    )
+    return [entry for entry in declared if entry is not None]
+
 
 #: Derivation label for item-cursor keys taken from the requestState key ring.
 CURSOR_KEY_LABEL = b"mcp-lambda/items-cursor/v1"
@@ -119,14 +142,22 @@ class LambdaBuild:
 
 @dataclass(frozen=True)
 class Product:
-    """Everything built at start-up: configuration and the server definition."""
+    """Everything built at start-up: configuration, the server with its middleware chain, the MCP app.
+
+    Built whole by `build_product`. The entry points below only wrap it (access
+    control, the Lambda adapter, the worker) and say where logs go; none of
+    them changes the server.
+    """
 
     settings: Settings
     auth: AuthSettings
     server: MCPServer[Any]
+    #: Metrics, traces and the request observer (which heads the server chain), built with the server.
+    observed: Observability
+    #: The innermost layer: the Starlette app serving MCP, and the public routes beside it (no access control).
+    app: ASGIApp
     #: Which scopes each tool, resource, template and prompt needs, declared while `server` was built.
     scopes: ScopeCatalog = field(default_factory=ScopeCatalog)
-    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     sealing: Sealing | None = None
     dynamodb: DynamoTable | None = None
     #: Long-running tools (MCP Tasks): store, dispatcher, executor; the worker entry runs its tasks.
@@ -140,20 +171,22 @@ class Product:
     #: Per-principal quotas (app.quotas); suspended with the observers while SnapStart primes.
     quota_guard: QuotaGuard | None = None
 
+    @property
+    def observability(self) -> ObservabilitySettings:
+        return self.observed.settings
+
     def asgi_app(self) -> ASGIApp:
-        """The protected ASGI app (`make run`): logs, no metrics or traces (no invocation to flush them)."""
-        self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
-        return protect(self.mcp_app(), self.settings, self.auth)
+        """The protected ASGI app (`make run`): plain-text logs on a terminal."""
+        self.observed.configure_logging(stream=self.log_stream, terminal=True)
+        return protect(self.app, self.settings, self.auth)
 
     def mcp_app(self) -> ASGIApp:
-        """The innermost layer: the Starlette app serving MCP, and the public routes beside it (no access control)."""
-        app = create_asgi_app(self.server, self.settings, extra_routes=metadata_routes(self.settings, self.auth))
-        _arrange(self.server)  # the transport appended its guards
-        return app
+        """The innermost layer, unprotected: the Starlette app serving MCP and the public routes beside it."""
+        return self.app
 
     def stdio_server(self) -> MCPServer[Any]:
-        """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol), no metrics or traces."""
-        self._observe(replace(self.observability, metrics=False, tracing=False), terminal=True)
+        """The server for a stdio runner (`make stdio`): logs on stderr (stdout is the protocol)."""
+        self.observed.configure_logging(stream=self.log_stream, terminal=True)
         return self.server
 
     def task_worker(self) -> LambdaTaskWorker:
@@ -161,10 +194,13 @@ class Product:
 
         Logs are formatted like the API function's (JSON with the correlation
         fields on Lambda); metrics and traces stay with the API function, whose
-        invocations they describe.
+        invocations they describe (`build_product` leaves them out where TASKS_ROLE=worker).
         """
-        self._observe(replace(self.observability, metrics=False, tracing=False))
-        return worker_for(self)
+        runtime = self.tasks
+        if runtime is None or runtime.executor is None:
+            raise ConfigurationError("this product runs no tasks: the worker function sets TASKS_ROLE=worker")
+        self.observed.configure_logging(stream=self.log_stream)
+        return LambdaTaskWorker(runtime.executor, deadline_margin_s=runtime.settings.deadline_margin_s)
 
     def lambda_handler(self) -> ObservedHandler:
         """The protected, observed Lambda handler (`handler.handler`); registers the SnapStart hooks on Lambda."""
@@ -176,10 +212,10 @@ class Product:
 
     def lambda_build(self) -> LambdaBuild:
         """The wrapper stack of the module docstring, and its SnapStart hooks (unregistered: tests call them)."""
-        observability = self._observe(self.observability)  # first: start-up lines are formatted like the rest
+        observability = self.observed
+        observability.configure_logging(stream=self.log_stream)  # as at build: another entry point may have changed it
         authenticator = build_authenticator(self.auth, self.settings)
-        inner = self.mcp_app()
-        protected = protect(inner, self.settings, self.auth, authenticator=authenticator)
+        protected = protect(self.app, self.settings, self.auth, authenticator=authenticator)
         handler = observability.wrap(lambda_adapter(protected, self.settings))
 
         def primed() -> None:
@@ -188,13 +224,13 @@ class Product:
         hooks = SnapStartHooks(
             settings=self.settings,
             handler=handler,
-            unprotected=lambda_adapter(inner, self.settings),
+            unprotected=lambda_adapter(self.app, self.settings),
             secret_caches=self._secret_caches(authenticator),
             ssm_provider=self._ssm_provider(),
             dynamodb=self.dynamodb,
             clients=self.lazy_clients,
             tool_calls=PRIMING_TOOL_CALLS,
-            unobserved=lambda: self._priming(observability),
+            unobserved=self._priming,
             credential=lambda: priming_credential(authenticator.key_ring),
             after_priming=primed,
             function_name=self.observability.function_name or "snapstart",
@@ -202,10 +238,10 @@ class Product:
         return LambdaBuild(handler=handler, snapstart=hooks, observability=observability)
 
     @contextmanager
-    def _priming(self, observability: Observability) -> Iterator[None]:
+    def _priming(self) -> Iterator[None]:
         """SnapStart priming's requests are no caller's: not observed, audited or counted against a quota."""
         guard = self.quota_guard
-        with observability.unobserved():
+        with self.observed.unobserved():
             if guard is not None:
                 guard.suspended = True
             try:
@@ -219,38 +255,33 @@ class Product:
         sealing_ring = (self.sealing.ring,) if self.sealing is not None and self.sealing.ring is not None else ()
         return (*authenticator.secret_caches, *sealing_ring)
 
-    def _observe(self, settings: ObservabilitySettings, *, terminal: bool = False) -> Observability:
-        core = lowlevel_server(self.server)
-
-        def known_tool(name: str) -> bool:
-            return core.get_tool_input_schema is not None and core.get_tool_input_schema(name) is not None
-
-        observability = Observability.build(
-            settings,
-            known_method=lambda method: method == "initialize" or core.get_request_handler(method) is not None,
-            known_tool=known_tool,
-            log_stream=self.log_stream,
-            terminal=terminal,
-            audit=self.audit,
-        )
-        # Outermost: it times and sees everything the others do or refuse.
-        install_middleware(core, observability.middleware, outermost=True)
-        _arrange(self.server)
-        return observability
-
     def _ssm_provider(self) -> Any:
         if self.auth.api_keys_param or self.auth.request_state_key_param:
             return make_ssm_provider(self.auth.fetch_timeout_s)  # the one the caches use (cached per process)
         return None
 
 
-def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[str] | None = None) -> Product:
-    """Parse every setting once and build the server definition; the wrapper stack is built by `Product`."""
+def build_product(
+    environ: Mapping[str, str] | None = None,
+    *,
+    log_stream: IO[str] | None = None,
+    observability: ObservabilitySettings | None = None,
+) -> Product:
+    """Parse every setting once and build the product whole: server, middleware chain, MCP app.
+
+    `observability` replaces the settings parsed from `environ` (tests observe a
+    product as on Lambda without configuring the rest as on Lambda).
+    """
     env = os.environ if environ is None else environ
     lambda_env = env_values.on_lambda(env)
     settings = Settings.from_env(env)
     auth = AuthSettings.from_env(env)
-    observability = ObservabilitySettings.from_env(env)
+    observability = observability or ObservabilitySettings.from_env(env)
+    task_settings = TaskSettings.from_env(env)
+    if task_settings.is_worker:  # metrics and traces describe the API function's invocations, not the worker's
+        observability = replace(observability, metrics=False, tracing=False)
+    # First: start-up lines are formatted like the rest (an entry point may redirect them, e.g. to a terminal).
+    configure_logging(observability, stream=log_stream)
     sealing = build_sealing(auth, on_lambda=lambda_env, default_audience=SERVER_NAME)
     cursor_keys = sealing.derived_keys(CURSOR_KEY_LABEL) if sealing is not None else None
     item_settings = ItemStoreSettings.from_env(env)
@@ -275,7 +306,6 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
         failures=TaskFailureMetric(observability.namespace, observability.service) if observability.metrics else None,
         in_task_run=in_task,
     )
-    task_settings = TaskSettings.from_env(env)
     tasks: TaskRuntime | None = None
     if task_settings.runs_tasks:
         if task_settings.worker_function:  # built at the first dispatch (or by SnapStart priming)
@@ -293,20 +323,42 @@ def build_product(environ: Mapping[str, str] | None = None, *, log_stream: IO[st
     server = build_server(request_state_security=sealing.security if sealing else None, item_service=items, tasks=tasks, catalog=catalog)
     # Per-item scopes were declared in `catalog` while the server was built: advertise and enforce them.
     auth = auth.with_declared_scopes(catalog.all_scopes())
-    install_middleware(lowlevel_server(server), ScopeGuard(catalog, Challenger.build(settings, auth)))
     quotas = QuotaSettings.from_env(env)
-    quota_guard: QuotaGuard | None = None
-    if quotas.enabled:
-        quota_guard = build_quota_guard(
-            quotas, item_settings, dynamodb_client=dynamodb.client if dynamodb else None, tasks=tasks
-        )
-        install_middleware(lowlevel_server(server), quota_guard)
-    _arrange(server)
+    quota_guard = (
+        build_quota_guard(quotas, item_settings, dynamodb_client=dynamodb.client if dynamodb else None, tasks=tasks)
+        if quotas.enabled
+        else None
+    )
+    observed = _observability(server, observability, audit)
+    chain = server_chain(
+        server,
+        settings,
+        observer=observed.middleware,
+        tasks=tasks,
+        scope_guard=ScopeGuard(catalog, Challenger.build(settings, auth)),
+        quota_guard=quota_guard,
+    )
+    set_middleware(lowlevel_server(server), chain)
+    app = create_asgi_app(server, settings, extra_routes=metadata_routes(settings, auth))  # finds the chain whole
     return Product(
-        settings=settings, auth=auth, server=server, scopes=catalog, observability=observability, sealing=sealing,
+        settings=settings, auth=auth, server=server, observed=observed, app=app, scopes=catalog, sealing=sealing,
         dynamodb=dynamodb, tasks=tasks, log_stream=log_stream, lazy_clients=tuple(clients), audit=audit,
         quota_guard=quota_guard,
     )  # fmt: skip
+
+
+def _observability(server: MCPServer[Any], settings: ObservabilitySettings, audit: AuditLog) -> Observability:
+    core = lowlevel_server(server)
+
+    def known_tool(name: str) -> bool:
+        return core.get_tool_input_schema is not None and core.get_tool_input_schema(name) is not None
+
+    return Observability.build(
+        settings,
+        known_method=lambda method: method == "initialize" or core.get_request_handler(method) is not None,
+        known_tool=known_tool,
+        audit=audit,
+    )
 
 
 def _task_store(item_settings: ItemStoreSettings, dynamodb: DynamoTable | None) -> TaskStore:

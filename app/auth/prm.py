@@ -28,17 +28,6 @@ _HOST_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2
 _PATH_RE = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*")
 
 
-def route_path(scope: Mapping[str, Any], api_base_path: str = "") -> str:
-    """The path relative to where the app is mounted (as Starlette routes it)."""
-    path: str = scope.get("path", "")
-    root: str = scope.get("root_path", "") or ""
-    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-        path = path[len(root) :]
-    if api_base_path and path.startswith(api_base_path + "/"):
-        path = path[len(api_base_path) :]
-    return path
-
-
 def _first_header(scope: Mapping[str, Any], names: tuple[bytes, ...]) -> dict[bytes, str]:
     found: dict[bytes, str] = {}
     for name, value in scope.get("headers", ()):

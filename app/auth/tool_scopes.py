@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.uri_template import UriTemplate
+from starlette.requests import Request
 
 from app.auth.challenge import Challenger
 from app.core.errors import InsufficientScope
@@ -180,6 +181,6 @@ class ScopeGuard:
             exc.status = 200
             exc.headers = ()
         elif self._challenger is not None and not exc.headers:
-            scope = getattr(ctx.request, "scope", None)  # the transport's HTTP request, when there is one
+            scope = ctx.request.scope if isinstance(ctx.request, Request) else None  # the HTTP request, if any
             exc.headers = ((b"www-authenticate", self._challenger.header(scope, exc)),)
         return exc

@@ -27,8 +27,7 @@ from mcp.server.stdio import stdio_server
 from app.auth.authn import DEV_PRINCIPAL
 from app.main import build_product
 from app.core.principal import Principal, bound_principal
-from app.transport.mistakes import ClientMistakeGuard
-from app.transport.sdk import install_middleware, lowlevel_server
+from app.transport.sdk import lowlevel_server
 
 #: The repository root: a desktop client starts us from an arbitrary directory.
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,9 +53,7 @@ async def serve(server: Any, principal: Principal) -> None:
 
 def main() -> None:
     product = build_product(stdio_environ(os.environ))
-    server = product.stdio_server()  # logs to stderr: stdout is the protocol
-    # Unknown prompts and completion refs: -32602 naming them, as over HTTP.
-    install_middleware(lowlevel_server(server), ClientMistakeGuard(server))
+    server = product.stdio_server()  # logs to stderr: stdout is the protocol; the same middleware chain as over HTTP
     principal = replace(STDIO_PRINCIPAL, scopes=frozenset(product.auth.dev_scopes or ()))
     print(f"mcp-lambda on stdio; items in {stdio_environ(os.environ)['ITEMS_SQLITE_PATH']}", file=sys.stderr)
     anyio.run(serve, server, principal)

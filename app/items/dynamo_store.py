@@ -33,7 +33,8 @@ from botocore.exceptions import ClientError
 from app.core import dynamodb_errors
 from app.core.dynamodb_errors import OUTAGE_LOG_INTERVAL_S, RETRYABLE_CODES
 from app.core.errors import StoreUnavailable
-from app.items.model import ITEM_STORE_BUSY, Item, Order, format_timestamp, parse_timestamp
+from app.core.timestamps import format_timestamp, parse_timestamp
+from app.items.model import ITEM_STORE_BUSY, Item, Order
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from pydantic import Field
 
 from app.scopes import ScopeCatalog
 from app.core.errors import DomainError
-from app.items.model import PAGE_LIMIT_MAX, READ_SCOPE, format_timestamp
+from app.core.timestamps import format_timestamp
+from app.items.model import PAGE_LIMIT_MAX, READ_SCOPE
 from app.items.service import ItemService
 from app.core.principal import current_principal
 from app.tasks.extension import Tasks

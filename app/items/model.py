@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Literal
 
 from app.core.errors import InvalidInput
-from app.core.timestamps import format_timestamp, parse_timestamp  # noqa: F401 - the store's timestamp text
 
 TITLE_MAX_CHARS = 200
 #: Body limit in UTF-8 bytes: what storage pays for. The schema can only say

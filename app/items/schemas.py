@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.timestamps import format_timestamp
 from app.items import model
 from app.items.model import Item
 
@@ -115,8 +116,8 @@ class ItemOut(BaseModel):
             body=item.body,
             tags=list(item.tags),
             version=item.version,
-            created_at=model.format_timestamp(item.created_at),
-            updated_at=model.format_timestamp(item.updated_at),
+            created_at=format_timestamp(item.created_at),
+            updated_at=format_timestamp(item.updated_at),
         )
 
 
@@ -141,8 +142,8 @@ class ItemSummary(BaseModel):
             snippet=item.snippet(),
             tags=list(item.tags),
             version=item.version,
-            created_at=model.format_timestamp(item.created_at),
-            updated_at=model.format_timestamp(item.updated_at),
+            created_at=format_timestamp(item.created_at),
+            updated_at=format_timestamp(item.updated_at),
         )
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.sqlite_pool import SqlitePool
-from app.items.model import ITEM_STORE_BUSY, Item, Order, format_timestamp, parse_timestamp
+from app.core.timestamps import format_timestamp, parse_timestamp
+from app.items.model import ITEM_STORE_BUSY, Item, Order
 from app.items.port import IdempotencyRecord, StorePage, WriteOutcome
 
 logger = logging.getLogger(__name__)

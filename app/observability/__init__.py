@@ -1,10 +1,11 @@
 """Production observability: structured logs, EMF metrics and X-Ray, wired in two places.
 
     observability = Observability.build(ObservabilitySettings.from_env(environ), known_method=..., known_tool=...)
-    server_middleware.insert(0, observability.middleware)   # per MCP request
+    chain = [observability.middleware, ...]                   # per MCP request: heads the server chain
     handler = observability.wrap(handler)                     # per Lambda invocation
+    observability.configure_logging(stream=..., terminal=...) # per entry point: where its lines go
 
-The composition root (`app.main`) does both; nothing else imports this package.
+The composition root (`app.main`) does all three; nothing else imports this package.
 """
 
 from __future__ import annotations
@@ -62,15 +63,9 @@ class Observability:
         *,
         known_method: Callable[[str], bool],
         known_tool: Callable[[str], bool],
-        log_stream: IO[str] | None = None,
-        terminal: bool = False,
         audit: AuditLog | None = None,
     ) -> Observability:
-        """Configure the app's logging and build metrics, tracing and the middleware. Once per process.
-
-        `terminal`: off Lambda, print plain-text logs to stderr (see `configure_logging`).
-        """
-        configure_logging(settings, stream=log_stream, terminal=terminal)
+        """Build metrics, tracing and the request observer. Once per process (logging: `configure_logging`)."""
         metrics = (
             InvocationMetrics(settings.namespace, settings.service, known_method=known_method, known_tool=known_tool)
             if settings.metrics
@@ -85,6 +80,13 @@ class Observability:
             audit=audit,
         )
         return cls(settings=settings, middleware=middleware, metrics=metrics, tracing=tracing)
+
+    def configure_logging(self, *, stream: IO[str] | None = None, terminal: bool = False) -> None:
+        """Send the app's logs to `stream` (default stdout on Lambda, stderr elsewhere) in this product's format.
+
+        `terminal`: off Lambda, plain text for a person (`make run`, `make stdio`); see `app.observability.logs`.
+        """
+        configure_logging(self.settings, stream=stream, terminal=terminal)
 
     def wrap(self, handler: LambdaHandler) -> ObservedHandler:
         """The Lambda handler with correlation ids and a per-invocation metrics flush."""

@@ -153,22 +153,26 @@ class JsonFormatter(LambdaPowertoolsFormatter):
         return self._dumps(line)
 
 
-def _is_ours(handler: logging.Handler) -> bool:
-    return getattr(handler, "mcp_observability", False)
+class _AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `configure_logging` installs: its own type, so `reset_logging` removes only it."""
+
+
+#: Whether `configure_logging` quieted Mangum's logger (so `reset_logging` gives it its level back).
+_mangum_quieted = False
 
 
 def reset_logging() -> None:
     """Undo `configure_logging`: the app's and the SDK's loggers propagate to the root again (tests)."""
     for name in (APP_LOGGER, SDK_LOGGER):
         logger = logging.getLogger(name)
-        for handler in [h for h in logger.handlers if _is_ours(h)]:
+        for handler in [h for h in logger.handlers if isinstance(h, _AppLogHandler)]:
             logger.removeHandler(handler)
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
-    mangum = logging.getLogger(MANGUM_LOGGER)
-    if getattr(mangum, "mcp_observability", False):
-        mangum.setLevel(logging.NOTSET)
-        mangum.mcp_observability = False  # type: ignore[attr-defined]
+    global _mangum_quieted
+    if _mangum_quieted:
+        logging.getLogger(MANGUM_LOGGER).setLevel(logging.NOTSET)
+        _mangum_quieted = False
 
 
 def configure_logging(
@@ -192,13 +196,13 @@ def configure_logging(
     reset_logging()
     if not settings.on_lambda and stream is None and not terminal:
         return None
-    handler = logging.StreamHandler(stream or (sys.stdout if settings.on_lambda else sys.stderr))
+    global _mangum_quieted
+    handler = _AppLogHandler(stream or (sys.stdout if settings.on_lambda else sys.stderr))
     handler.setFormatter(JsonFormatter(settings) if settings.on_lambda else PlainFormatter())
     if not settings.log_arguments:
         handler.addFilter(SdkArgumentFilter())
     handler.addFilter(CorrelationFilter())
     handler.addFilter(SanitizingFilter(_STANDARD_ATTRS))  # after the correlation fields are copied in
-    handler.mcp_observability = True  # type: ignore[attr-defined]
     for name in (APP_LOGGER, SDK_LOGGER):
         logger = logging.getLogger(name)
         logger.addHandler(handler)
@@ -207,5 +211,5 @@ def configure_logging(
     if settings.on_lambda and settings.access_log:
         mangum = logging.getLogger(MANGUM_LOGGER)
         mangum.setLevel(logging.WARNING)
-        mangum.mcp_observability = True  # type: ignore[attr-defined]
+        _mangum_quieted = True
     return handler

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT
 
 from app.core.errors import InsufficientScope, Refusal
@@ -23,6 +22,7 @@ from app.observability.audit import AuditLog
 from app.observability.logs import request_fields
 from app.observability.metrics import InvocationMetrics
 from app.observability.tracing import ToolTracing
+from app.transport.mistakes import error_data
 from app.core.principal import peek_principal
 
 #: The access log. Its lines carry no credential: only ids, names, codes and timings.
@@ -50,7 +50,7 @@ def _error_code(exc: BaseException) -> int:
         return REQUEST_TIMEOUT  # cancelled: the deadline abandoned it
     if isinstance(exc, Refusal):
         return exc.code  # answered by the transport with its own status (e.g. 403 insufficient_scope)
-    error = handler_exception_to_error_data(exc)
+    error = error_data(exc)  # the code the client got (app.transport.mistakes: the one mapping)
     return error.code if error is not None else INTERNAL_ERROR
 
 

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from app.core.errors import StoreUnavailable
 from app.quotas import model
 from app.quotas.config import QuotaSettings
-from app.quotas.model import QuotaExceeded
 from app.quotas.port import QuotaStore
 
 logger = logging.getLogger(__name__)

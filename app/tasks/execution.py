@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,8 +32,6 @@ from mcp.server.connection import Connection
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import ServerRunner
-from mcp.shared.exceptions import MCPError
-from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp.shared.message import ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
 from mcp_types import (
@@ -48,6 +45,8 @@ from mcp_types import (
 
 from app.core.principal import Principal, bound_principal
 from app.transport.exchange import RequestChannel
+from app.transport.lifespan import ServerLifespan
+from app.transport.mistakes import INTERNAL, error_data
 from app.tasks import extension
 from app.tasks.dispatch import TaskEvent
 from app.tasks.model import Progress, TaskRecord
@@ -130,15 +129,11 @@ class TaskExecutor:
     server: Server[Any]
     service: TaskService
     settings: ExecutorSettings = field(default_factory=ExecutorSettings)
-    _lifespan: AsyncExitStack | None = None
-    _lifespan_state: Any = None
+    #: The server's lifespan, entered at the first run in this process (the worker has no start-up hook either).
+    _lifespan: ServerLifespan = field(init=False)
 
-    async def _lifespan_state_once(self) -> Any:
-        if self._lifespan is None:
-            stack = AsyncExitStack()
-            self._lifespan_state = await stack.enter_async_context(self.server.lifespan(self.server))
-            self._lifespan = stack
-        return self._lifespan_state
+    def __post_init__(self) -> None:
+        self._lifespan = ServerLifespan(self.server)
 
     async def execute(self, event: TaskEvent, deadline_s: float | None = None) -> str:
         """Run `event`; returns what happened (`completed`, `failed`, `input_required`, `stopped`, `skipped`)."""
@@ -172,7 +167,7 @@ class TaskExecutor:
             meta[CLIENT_INFO_META_KEY] = client["clientInfo"]
         params = {"name": record.tool_name, "arguments": record.arguments, "_meta": meta}
         connection = Connection.from_envelope(version, client.get("clientInfo"), meta[CLIENT_CAPABILITIES_META_KEY])
-        runner = ServerRunner(self.server, connection, await self._lifespan_state_once())
+        runner = ServerRunner(self.server, connection, await self._lifespan.enter())
 
         async def call() -> dict[str, Any]:
             run_token = _CURRENT_RUN.set(run)
@@ -237,20 +232,17 @@ class TaskExecutor:
             logger.info("late task outcome not written (cancelled or lapsed meanwhile)", extra={"task_run": event.run})
 
     async def aclose(self) -> None:
-        if self._lifespan is not None:
-            stack, self._lifespan = self._lifespan, None
-            await stack.aclose()
+        await self._lifespan.aclose()
 
 
 def _error_of(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, MCPError):
-        return exc.error.model_dump(mode="json", exclude_none=True)
-    if isinstance(exc, Exception):
-        data = handler_exception_to_error_data(exc)
-        if data is not None:
-            return data.model_dump(mode="json", exclude_none=True)
-        logger.error("task tool call raised", exc_info=exc)
-    return {"code": INTERNAL_ERROR, "message": "Internal error"}
+    """A failed run's stored error: what the same exception would answer over HTTP (`app.transport.exchange`)."""
+    error = error_data(exc)
+    if error is None:
+        if isinstance(exc, Exception):  # not a cancellation: a server bug, detail to the log only
+            logger.error("task tool call raised", exc_info=exc)
+        error = INTERNAL
+    return error.model_dump(mode="json", exclude_none=True)
 
 
 def _inlined(result: dict[str, Any]) -> dict[str, Any]:

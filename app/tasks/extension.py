@@ -69,6 +69,7 @@ from mcp_types import (
     RequestParams,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from starlette.requests import Request
 from pydantic import Field
 
 from app.core.errors import DomainError, NotFound
@@ -348,8 +349,7 @@ class Tasks(Extension):
         """Authorize one tasks/* call on its own; returns the caller's principal id."""
         if not declared_tasks(ctx):
             raise _missing_capability(ctx, ctx.method)
-        request = ctx.request
-        headers = getattr(request, "headers", None)
+        headers = ctx.request.headers if isinstance(ctx.request, Request) else None  # no HTTP in a task run
         # The body is the source of truth: a missing header is accepted (fastmcp-tasks 4.1.x sends none on
         # tasks/*), and only a header that disagrees is refused, naming both values so the user sees which.
         raw = headers.get(MCP_NAME_HEADER) if headers is not None else None
@@ -403,14 +403,6 @@ class Tasks(Extension):
         except DomainError as exc:
             raise _domain_error(exc) from None
         return {}
-
-
-def task_tool_name(service: TaskService, task_id: str, principal_id: str) -> str | None:
-    """The tool a caller's task runs, or None (unknown, expired, not theirs): for per-tool scope checks."""
-    record = service.store.get(principal_id, task_id)
-    if record is None or record.expired(service.now()):
-        return None
-    return record.tool_name
 
 
 def in_task() -> bool:

@@ -5,7 +5,10 @@ needs the server):
 
     runtime = build_task_runtime(task_settings, store, lambda_client=…)   # store: a TaskStore adapter
     server = MCPServer(…, extensions=[runtime.extension])   # app.server.build_server
-    runtime.attach(server)                                     # middleware + executor
+    runtime.attach(server)                                     # executor (and, on a bare server, the run middleware)
+
+`runtime.run_middleware` is the task run's place in the server middleware chain:
+the composition root (`app.main.server_chain`) puts it where it belongs.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from app.tasks.extension import Tasks
 from app.tasks.model import TaskRecord
 from app.tasks.port import TaskStore
 from app.tasks.service import TaskService, TaskTimings
-from app.transport.sdk import install_middleware, lowlevel_server
+from app.transport.sdk import install_middleware, installed, lowlevel_server
 
 if TYPE_CHECKING:  # boto3/botocore load only when a client is built (cold start of the SQLite config)
     from botocore.client import BaseClient
@@ -59,14 +62,18 @@ class TaskRuntime:
     extension: Tasks = field(init=False)
     executor: TaskExecutor | None = None
     authorize_tool: Callable[[str], None] | None = None
+    #: Binds a task's run (its principal, stored answers, plaintext requestState) for the middleware inside it.
+    run_middleware: TaskRunMiddleware = field(default_factory=TaskRunMiddleware)
 
     def __post_init__(self) -> None:
         self.extension = Tasks(self.service, self.dispatcher, authorize_tool=self.authorize_tool)
 
     def attach(self, server: MCPServer[Any]) -> TaskExecutor:
-        """Wire the runtime into the built server: the run middleware, and the executor for local runs."""
+        """Wire the runtime into the built server: the executor (bound to a local pool), and the run
+        middleware unless the server's chain has it already (a composed product declares its whole chain)."""
         core = lowlevel_server(server)
-        install_middleware(core, TaskRunMiddleware())
+        if installed(core, TaskRunMiddleware) is None:
+            install_middleware(core, self.run_middleware)
         self.executor = TaskExecutor(
             core,
             self.service,

@@ -80,10 +80,5 @@ class SqliteTaskStore:
             )
             return cur.rowcount == 1
 
-    def purge_expired(self, now_epoch_s: int) -> int:
-        """Delete tasks past their TTL (DynamoDB's TTL does this on Lambda); returns how many."""
-        with self._lease() as conn:
-            return conn.execute("DELETE FROM tasks WHERE expires_at < ?", (now_epoch_s,)).rowcount
-
     def close(self) -> None:
         self._pool.close()

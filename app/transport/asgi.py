@@ -34,7 +34,14 @@ from app.transport.config import Settings
 from app.transport.endpoint import McpEndpoint
 from app.transport.routes import endpoint_paths, endpoint_routes, health_route
 from app.transport.mistakes import ClientMistakeGuard
-from app.transport.sdk import drop_otel_middleware, install_middleware, lowlevel_server, middleware, remove_request_handler
+from app.transport.sdk import (
+    Middleware,
+    drop_otel_middleware,
+    install_middleware,
+    lowlevel_server,
+    middleware,
+    remove_request_handler,
+)
 
 
 async def _acknowledge_set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
@@ -67,6 +74,22 @@ class UnknownToolGuard:
         return await call_next(ctx)
 
 
+def protocol_guards(server: MCPServer[Any] | Server[Any]) -> list[Middleware]:
+    """The transport's innermost server middleware, outermost first: client mistakes answered `-32602`.
+
+    `UnknownToolGuard`: a tools/call of a name never registered. `ClientMistakeGuard`
+    (an `MCPServer` only: it reads its listings): unknown prompts, missing prompt
+    arguments, unknown completion refs.
+    """
+    core = lowlevel_server(server)
+    guards: list[Middleware] = []
+    if core.get_tool_input_schema is not None:
+        guards.append(UnknownToolGuard(core.get_tool_input_schema))
+    if isinstance(server, MCPServer):
+        guards.append(ClientMistakeGuard(server))
+    return guards
+
+
 def create_asgi_app(
     server: MCPServer[Any] | Server[Any],
     settings: Settings | None = None,
@@ -90,11 +113,10 @@ def create_asgi_app(
     # the handler the SDK stops advertising listChanged/subscribe at 2026-07-28,
     # so clients know to poll rather than wait for notifications.
     remove_request_handler(core, "subscriptions/listen")
-    if core.get_tool_input_schema is not None and not any(isinstance(m, UnknownToolGuard) for m in middleware(core)):
-        install_middleware(core, UnknownToolGuard(core.get_tool_input_schema))
-    if isinstance(server, MCPServer):
-        # Unknown prompts, missing prompt arguments, unknown completion refs: -32602, not a crash.
-        install_middleware(core, ClientMistakeGuard(server))
+    if not any(isinstance(m, (UnknownToolGuard, ClientMistakeGuard)) for m in middleware(core)):
+        # A bare server (a composed product declares its whole chain, these included: app.main).
+        for guard in protocol_guards(server):
+            install_middleware(core, guard)
     if core.get_request_handler("logging/setLevel") is None:
         core.add_request_handler("logging/setLevel", SetLevelRequestParams, _acknowledge_set_level)
     endpoint = McpEndpoint(core, settings)

@@ -16,7 +16,6 @@ classifier, `Mcp-Param-*` validation) are used as they are.
 from __future__ import annotations
 
 import logging
-from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Final
 
 from mcp.server.lowlevel.server import Server
@@ -27,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from app.transport import handshake, modern, wire
 from app.transport.config import Settings
 from app.transport.exchange import DEFAULT_HANDSHAKE_VERSION, Exchange
+from app.transport.lifespan import ServerLifespan
 from app.transport.origin import OriginPolicy
 
 if TYPE_CHECKING:  # Lambda's context, typed by Mangum's Protocol (the one the app uses); no import at run time
@@ -66,22 +66,10 @@ class McpEndpoint:
         self._server = server
         self._settings = settings
         self._policy = OriginPolicy.build(settings.allowed_origins, settings.allowed_hosts)
-        self._lifespan_state: Any = None
-        self._lifespan_stack: AsyncExitStack | None = None
-
-    async def _lifespan(self) -> Any:
-        # Entered once per process, on first use, and kept: a Lambda execution
-        # environment has no shutdown hook, and Mangum's lifespan is off.
-        if self._lifespan_stack is None:
-            stack = AsyncExitStack()
-            self._lifespan_state = await stack.enter_async_context(self._server.lifespan(self._server))
-            self._lifespan_stack = stack
-        return self._lifespan_state
+        self._lifespan = ServerLifespan(server)  # entered at the first request: see app.transport.lifespan
 
     async def aclose(self) -> None:
-        if self._lifespan_stack is not None:
-            stack, self._lifespan_stack = self._lifespan_stack, None
-            await stack.aclose()
+        await self._lifespan.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reply = await self.respond(scope, receive)
@@ -123,7 +111,8 @@ class McpEndpoint:
             decoded = wire.decode_json(body)
         except wire.ParseFailure:
             return wire.PARSE_ERROR_REPLY
-        lifespan_state = self._lifespan_state if self._lifespan_stack else await self._lifespan()
+        lifespan = self._lifespan
+        lifespan_state = lifespan.state if lifespan.entered else await lifespan.enter()
         exchange = Exchange(
             server=self._server, lifespan_state=lifespan_state, budget_s=self.budget_s(scope), scope=scope,
             headers=headers, pairs=pairs, body=body, json_ok=json_ok, sse_ok=sse_ok,

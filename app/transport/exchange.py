@@ -30,13 +30,13 @@ from mcp.shared.exceptions import NoBackChannelError
 from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
-from mcp_types import INTERNAL_ERROR, REQUEST_TIMEOUT, ProgressToken, RequestId
+from mcp_types import REQUEST_TIMEOUT, ProgressToken, RequestId
 from starlette.requests import Request
 from starlette.types import Scope
 
 from app.core.errors import Refusal
 from app.transport import wire
-from app.transport.mistakes import error_data
+from app.transport.mistakes import INTERNAL, error_data
 from app.transport.sdk import has_exit_callbacks, mark_initialized, request_with_body
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _error_message(request_id: RequestId | None, exc: Exception) -> dict[str, An
     if error is None:
         # A server bug, not the client's fault: full detail to the log, none on the wire.
         logger.error("handler raised", exc_info=exc, extra={"jsonrpc_id": request_id})
-        return {"jsonrpc": "2.0", "id": request_id, "error": {"code": INTERNAL_ERROR, "message": "Internal error"}}
+        error = INTERNAL
     return {"jsonrpc": "2.0", "id": request_id, "error": error.model_dump(mode="json", exclude_none=True)}
 
 

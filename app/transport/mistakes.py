@@ -16,8 +16,9 @@ traceback:
 `ClientMistakeGuard` checks those requests against the server's public
 listings *before* the handler runs, and translates the prompt-argument
 validation failure it cannot see in advance. `error_data` is the one
-exception-to-wire mapping the exchange uses: the SDK's own, plus the names of
-the fields a malformed request got wrong (never their values).
+exception-to-wire mapping (the exchange's replies, a failed task's stored
+error, the access log's outcome code): the SDK's own, plus the names of the
+fields a malformed request got wrong (never their values).
 
 Only SDK types and SDK behaviour are known here, never a product's.
 """
@@ -31,7 +32,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
-from mcp_types import INVALID_PARAMS, ErrorData
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, ErrorData
 from pydantic import ValidationError
 
 #: Client-supplied text echoed in an error is cut to this many characters (a
@@ -56,8 +57,12 @@ def _field_names(errors: Iterable[Mapping[str, Any]]) -> list[str]:
     return names
 
 
-def error_data(exc: Exception) -> ErrorData | None:
-    """The wire error for a handler's exception, or None for a server bug.
+#: A server bug on the wire: no detail (whoever caught it logs the traceback).
+INTERNAL: Final = ErrorData(code=INTERNAL_ERROR, message="Internal error")
+
+
+def error_data(exc: BaseException) -> ErrorData | None:
+    """The wire error for a handler's exception, or None for a server bug (use `INTERNAL`).
 
     As the SDK's `handler_exception_to_error_data`, except that a malformed
     request's `-32602` names the fields it got wrong (locations only: the

@@ -19,6 +19,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
@@ -80,7 +81,4 @@ def needs_credentials(routes: Sequence[BaseRoute], scope: Scope) -> bool:
 
 def app_routes(app: Any) -> Sequence[BaseRoute] | None:
     """The routes of a Starlette app (its public `routes` property); None for any other ASGI app."""
-    routes = getattr(app, "routes", None)
-    if isinstance(routes, list) and all(isinstance(r, BaseRoute) for r in routes):
-        return routes
-    return None
+    return app.routes if isinstance(app, Starlette) else None

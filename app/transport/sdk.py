@@ -82,6 +82,25 @@ def middleware(core: Server[Any]) -> list[Middleware]:
     return chain
 
 
+def set_middleware(core: Server[Any], chain: list[Middleware]) -> None:
+    """(4) Make `chain` (outermost first) the kernel's whole middleware chain."""
+    middleware(core)[:] = chain
+
+
+def installed(core: Server[Any], kind: type) -> Middleware | None:
+    """(4) The chain's entry of type `kind` (one the SDK installed itself, e.g. the requestState boundary), or None."""
+    return next((entry for entry in middleware(core) if isinstance(entry, kind)), None)
+
+
+#: (3) The type of the SDK's span middleware: a chain declaration names its place with it.
+OtelMiddleware = OpenTelemetryMiddleware
+
+
+def otel_middleware(core: Server[Any]) -> Middleware | None:
+    """(3) The SDK's per-request OpenTelemetry span middleware, if the server has it."""
+    return installed(core, OpenTelemetryMiddleware)
+
+
 def install_middleware(core: Server[Any], entry: Middleware, *, outermost: bool = False) -> None:
     """(4) Put `entry` in the chain once: replaces an earlier entry of its type, keeps the rest in order."""
     chain = middleware(core)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.auth.prm import external_base_url, route_path
+from app.auth.prm import external_base_url
 from app.transport.config import Settings
 
 from .support import ISSUER, FakeClock, JwksServer, auth_settings, build_app, client, oauth_env
@@ -106,9 +106,6 @@ async def test_not_served_in_api_key_only_mode(clock: FakeClock) -> None:
 
 def test_url_helpers() -> None:
     scope = {"path": "/Prod/mcp", "root_path": "/Prod", "headers": [(b"host", b"h.example.com")], "scheme": "http"}
-    assert route_path(scope) == "/mcp"
-    assert route_path({"path": "/mcp", "root_path": "/Prod"}) == "/mcp"
-    assert route_path({"path": "/Production/mcp", "root_path": "/Prod"}) == "/Production/mcp"
     assert external_base_url(scope) == "http://h.example.com/Prod"
     assert external_base_url({**scope, "root_path": ""}, api_base_path="/v1") == "http://h.example.com/v1"
     bad_root = {**scope, "root_path": '/a"b'}

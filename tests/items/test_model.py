@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.core.errors import InvalidInput
+from app.core.timestamps import format_timestamp, parse_timestamp
 from app.items import model
 from app.items.model import Item, ItemDraft, ItemPatch, SearchQuery
 
@@ -180,9 +181,9 @@ def test_limit_bounds(value: object, ok: bool) -> None:
 
 def test_timestamps_round_trip_as_utc_text() -> None:
     moment = datetime(2030, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
-    text = model.format_timestamp(moment)
+    text = format_timestamp(moment)
     assert text == "2030-05-06T07:08:09.123Z"
-    assert model.parse_timestamp(text) == moment
+    assert parse_timestamp(text) == moment
 
 
 def test_snippet_is_one_short_line() -> None:

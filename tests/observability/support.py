@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +66,10 @@ def with_body(base: str, body: dict[str, Any]) -> dict[str, Any]:
 def observe(tmp_path: Path, extra: dict[str, str] | None = None) -> Observed:
     logs = io.StringIO()
     product = build_product(
-        {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")}, log_stream=logs
+        {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")},
+        log_stream=logs,
+        observability=ObservabilitySettings.from_env({**LAMBDA_LIKE, **(extra or {})}),
     )
-    product = replace(product, observability=ObservabilitySettings.from_env({**LAMBDA_LIKE, **(extra or {})}))
     return Observed(build=product.lambda_build(), logs=logs, product=product)
 
 

@@ -10,7 +10,6 @@ import io
 import json
 import re
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +33,11 @@ def audited(tmp_path: Path, env: dict[str, str] | None = None) -> Observed:
     logs = io.StringIO()
     product_env = {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3"), **LAMBDA_LIKE, **(env or {})}
     product_env.pop("AWS_LAMBDA_FUNCTION_NAME")  # built as locally (dev key, SQLite), then observed as on Lambda
-    product = build_product({**product_env, "MCP_AUDIT_LOG": (env or {}).get("MCP_AUDIT_LOG", "true")}, log_stream=logs)
-    product = replace(product, observability=ObservabilitySettings.from_env({**LAMBDA_LIKE, **(env or {})}))
+    product = build_product(
+        {**product_env, "MCP_AUDIT_LOG": (env or {}).get("MCP_AUDIT_LOG", "true")},
+        log_stream=logs,
+        observability=ObservabilitySettings.from_env({**LAMBDA_LIKE, **(env or {})}),
+    )
     return Observed(build=product.lambda_build(), logs=logs, product=product)
 
 

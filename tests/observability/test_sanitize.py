@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +63,13 @@ def _restore_logging() -> Any:
 @pytest.fixture(params=["plain", "json"])
 def logged(request: pytest.FixtureRequest, tmp_path: Path) -> Logged:
     logs = io.StringIO()
+    json = request.param == "json"
     product = build_product(
-        {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")}, log_stream=logs
+        {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")},
+        log_stream=logs,
+        observability=ObservabilitySettings.from_env(LAMBDA_LIKE) if json else None,
     )
-    if request.param == "json":
-        product = replace(product, observability=ObservabilitySettings.from_env(LAMBDA_LIKE))
+    if json:
         return Logged(product.lambda_build().handler, logs, json=True)
     return Logged(product.lambda_handler(), logs, json=False)
 

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +53,11 @@ def runtime_root() -> Iterator[io.StringIO]:
 
 def handler_for(tmp_path: Path, logs: io.StringIO, *, on_lambda: bool, extra: dict[str, str] | None = None) -> Any:
     product = build_product(
-        {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")}, log_stream=logs
+        {"MCP_DEV_API_KEY": DEV_KEY, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")},
+        log_stream=logs,
+        observability=ObservabilitySettings.from_env({**LAMBDA_LIKE, **(extra or {})}) if on_lambda else None,
     )
-    if on_lambda:
-        product = replace(product, observability=ObservabilitySettings.from_env({**LAMBDA_LIKE, **(extra or {})}))
-        return product.lambda_build().handler
-    return product.lambda_handler()
+    return product.lambda_build().handler if on_lambda else product.lambda_handler()
 
 
 def items_get_event() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app.core.events import FakeLambdaContext
+from app.observability import ObservabilitySettings
 from app.quotas.guard import META_KEY
 from bench.events import modern_tools_call_event, response_message, tools_call_event
 from tests.auth.support import new_key, ring_json
@@ -140,9 +141,9 @@ def test_lambda_handler_refuses_in_both_eras_and_counts_quota_refusals(
 
     env = _env(tmp_path, keys)
     del env["MCP_ALLOWED_HOSTS"]  # the committed events' Host
-    product = build_product(env)
     # Metrics as on Lambda (where they are on by default), without pretending to be on Lambda.
-    handler = replace(product, observability=replace(product.observability, metrics=True)).lambda_build().handler
+    product = build_product(env, observability=replace(ObservabilitySettings.from_env(env), metrics=True))
+    handler = product.lambda_build().handler
     auth = {"authorization": f"Bearer {keys['lambda'].key}"}
     answers = []
     for n in range(5):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from pathlib import Path
 
 from app.core.events import FakeLambdaContext
@@ -17,9 +16,11 @@ LAMBDA_LIKE = {"AWS_LAMBDA_FUNCTION_NAME": "mcp-worker", "POWERTOOLS_SERVICE_NAM
 def test_worker_logs_json_lines_like_the_api_function(tmp_path: Path) -> None:
     logs = io.StringIO()
     product = build_product(
-        {"MCP_DEV_API_KEY": "k" * 24, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")}, log_stream=logs
+        # As the worker function is configured (the template sets TASKS_ROLE), logs observed as on Lambda.
+        {"MCP_DEV_API_KEY": "k" * 24, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3"), "TASKS_ROLE": "worker"},
+        log_stream=logs,
+        observability=ObservabilitySettings.from_env(LAMBDA_LIKE),
     )
-    product = replace(product, observability=ObservabilitySettings.from_env(LAMBDA_LIKE))
     try:
         worker = product.task_worker()
         # Not a task run (e.g. a stray test event from the console): dropped, logged, never raised.
