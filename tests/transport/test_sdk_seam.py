@@ -121,6 +121,21 @@ def test_4_server_middleware_is_a_list_whose_first_entry_is_outermost() -> None:
     assert sum(isinstance(m, Outer) for m in core.middleware) == 1
     _discover(server)
     assert order == ["outer", "inner"], f"Server.middleware no longer runs first entry outermost: {order}"
+    # The whole chain set at once (what the composition root does), read back in the order given.
+    inner, outer = Inner(), Outer()
+    sdk.set_middleware(core, [outer, inner])
+    order.clear()
+    _discover(server)
+    assert order == ["outer", "inner"] and sdk.installed(core, Inner) is inner and sdk.installed(core, Exception) is None
+
+
+def test_3_and_4_the_sdk_span_is_found_in_the_chain_the_sdk_built() -> None:
+    core = sdk.lowlevel_server(_server())
+    assert isinstance(sdk.otel_middleware(core), sdk.OtelMiddleware), (
+        "a new MCPServer's chain holds no OpenTelemetryMiddleware: app.main.server_chain cannot place it"
+    )
+    sdk.drop_otel_middleware(core)
+    assert sdk.otel_middleware(core) is None
 
 
 def test_5_connection_initialized_is_an_event_the_kernel_honours() -> None:
