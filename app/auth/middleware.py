@@ -77,9 +77,6 @@ _MAX_SDK_USERS = 4096
 
 #: A refused API key, as the user reads it. Not the word "Unauthorized": mcp-remote matches that in
 #: any error's text and starts an OAuth login that never ends (mcp-remote 0.15.1, connectToRemoteServer).
-_WRONG_KEY = "Forbidden: this API key was not accepted; check the key in this client's Authorization: Bearer header"
-
-
 async def _send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     await send(
         {
@@ -201,20 +198,10 @@ class AccessControl:
         return user
 
     async def _deny(self, scope: Scope, send: Send, exc: AuthError, *, presented: bool) -> None:
+        answer = self._challenger.answer(scope, exc, presented=presented)  # how it reads: app.auth.challenge
         # No path or header values: a client could have put a credential in either.
-        if presented and isinstance(exc, InvalidCredentials) and not self._challenger.oauth:
-            # API-key mode, a key presented and refused: 403 with the reason, no challenge. MCP clients
-            # built on the TypeScript SDK (mcp-remote, the Inspector, Claude Code) answer every 401 by
-            # starting OAuth discovery, so a wrong key read as "Dynamic Client Registration rejected";
-            # a 403 without a challenge is shown with the server's words. (API Gateway's own API keys
-            # answer 403 the same way.) No key at all stays 401 + `Bearer realm="mcp"`; OAuth modes
-            # keep RFC 6750's 401 invalid_token, which their clients act on.
-            logger.info("request refused", extra={"status": 403, "reason": exc.reason})
-            await _send_json(send, 403, _rpc_error(exc.code, f"{_WRONG_KEY} ({exc.reason})"), [])
-            return
-        logger.info("request refused", extra={"status": exc.status, "reason": exc.reason})
-        challenge = self._challenger.header(scope, exc, presented=presented)
-        await _send_json(send, exc.status, _rpc_error(exc.code, exc.message), [(b"www-authenticate", challenge)])
+        logger.info("request refused", extra={"status": answer.status, "reason": exc.reason})
+        await _send_json(send, answer.status, _rpc_error(exc.code, answer.message), list(answer.headers))
 
 
 class _PolicyCORS(CORSMiddleware):

@@ -168,19 +168,10 @@ class ScopeGuard:
     # -- refusals ----------------------------------------------------------------
 
     def _challenge(self, ctx: ServerRequestContext[Any, Any], exc: InsufficientScope) -> InsufficientScope:
-        """`exc` as this deployment answers it.
-
-        OAuth modes: 403 with the `WWW-Authenticate` step-up challenge (the request's URL names the
-        metadata), so an OAuth client can ask for the scope and retry. API-key mode: a key cannot be
-        stepped up, and clients built on the TypeScript SDK (mcp-remote, the Inspector) read any 403
-        `insufficient_scope` challenge as "start an OAuth authorization" and show a registration
-        error instead. There the refusal is a plain JSON-RPC error (-32051, "tool X needs scope Y",
-        `data.requiredScopes`) in a 200, which every client shows as written.
-        """
-        if self._challenger is not None and not self._challenger.oauth:
-            exc.status = 200
-            exc.headers = ()
-        elif self._challenger is not None and not exc.headers:
+        """`exc` as this deployment answers it (`Challenger.answer`: a 403 step-up challenge in OAuth
+        modes, a plain JSON-RPC error in a 200 with API keys). The request's URL names the metadata."""
+        if self._challenger is not None and not exc.headers:
             scope = ctx.request.scope if isinstance(ctx.request, Request) else None  # the HTTP request, if any
-            exc.headers = ((b"www-authenticate", self._challenger.header(scope, exc)),)
+            answer = self._challenger.answer(scope, exc, per_item=True)
+            exc.status, exc.headers = answer.status, answer.headers
         return exc
