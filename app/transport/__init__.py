@@ -6,6 +6,9 @@
     handshake.py     the handshake era (2024-11-05 .. 2025-11-25), statelessly
     modern.py        the 2026-07-28 era: per-request envelope, header agreement
     exchange.py      one JSON-RPC request through the SDK kernel; deadline; notification sink
+    lifespan.py      the server's lifespan, entered once per process (the endpoint's and the task executor's)
+    mistakes.py      client mistakes answered -32602; `error_data`, the one exception-to-wire mapping
+    routes.py        the endpoint's paths, /health, and which routes need a credential
     wire.py          JSON-RPC bytes: parsing, errors, JSON/SSE bodies
     origin.py        Host and Origin allowlists
     config.py        transport settings, parsed once
