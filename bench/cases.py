@@ -28,18 +28,20 @@ imported below). Example, a project variant with API-key auth:
     ))
 
 A measurement that is not "warm call" or "cold process" (e.g. the first request
-after a simulated SnapStart restore) is a function in `bench.run` that takes a
-`Case`; give the case whatever hook it needs (`extras`).
+after a simulated SnapStart restore, in `bench.spawned`) is a function that takes a
+`Case`, called by `bench.run`; give the case whatever hook it needs (`extras`).
 
 More knobs: `warm=()` means nothing is built in-process; `cold=()` means no cold
 starts (variants of a handler measured warm only); `max_calls` caps the calls per
 round of a ms-scale case; `around` (a context-manager factory) is entered around
 every batch of calls to the handler; a `Probe(fresh=True)` gets a new event per
-timed call (built before the timing). Hooks read from `extras` by `bench.run`:
+timed call (built before the timing). Hooks read from `extras` by the run (`bench.run`,
+`bench.warm`, `bench.spawned`) and the report (`bench.report`, `bench.tables`):
 `"restore"` (a spec factory: the case is a SnapStart restore case, `bench.snapstart`),
 `"paired_with"` (also measured A/B call by call against that case), `"kind": "items"`
 (reported in the item-store table), `"output"` (counted log/EMF sinks, reported).
-The product's cases live in `bench.product`, which registers them when `bench.run` imports it.
+The product's cases live in `bench.product_*`; `bench.product` imports those (registering them, in order)
+when `bench.run` imports it.
 """
 
 from __future__ import annotations
