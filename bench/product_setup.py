@@ -15,7 +15,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 from bench import events
@@ -86,10 +85,8 @@ def product_of(env: Mapping[str, str], *, lambda_like: bool = False, log_stream:
 
     # Quotas off unless a case sets them: these cases make thousands of calls as one principal, and
     # their figures stay comparable with earlier runs; `bench.quota` measures the quota check itself.
-    product = build_product({"MCP_QUOTA_ENABLED": "false", **env}, log_stream=log_stream)
-    if lambda_like:
-        product = replace(product, observability=ObservabilitySettings.from_env(LAMBDA_LIKE))
-    return product
+    observability = ObservabilitySettings.from_env(LAMBDA_LIKE) if lambda_like else None
+    return build_product({"MCP_QUOTA_ENABLED": "false", **env}, log_stream=log_stream, observability=observability)
 
 
 def product_handler(env: Mapping[str, str], **options: Any):  # noqa: ANN201

@@ -39,8 +39,6 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="mangum")
     warnings.filterwarnings("ignore", message=".*no current event loop.*", category=DeprecationWarning)
 
-    from dataclasses import replace
-
     from app.auth.ssm import make_ssm_provider
     from app import settle_heap
     from app.main import build_product
@@ -52,8 +50,7 @@ def main() -> None:
     sys.stdout = stdout  # EMF is printed
     tmp = tempfile.mkdtemp(prefix="mcp-bench-restore-")
     env = {"ITEMS_SQLITE_PATH": os.path.join(tmp, "items.sqlite3"), **spec["env"]}
-    product = build_product(env, log_stream=logs)
-    product = replace(product, observability=ObservabilitySettings.from_env(spec["observability_env"]))
+    product = build_product(env, log_stream=logs, observability=ObservabilitySettings.from_env(spec["observability_env"]))
     build = product.lambda_build()
     settle_heap()  # as Product.lambda_handler() ends start-up (it does not return the hooks the bench calls)
     t_built = time.perf_counter_ns()
