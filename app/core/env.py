@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from app.core.errors import ConfigurationError
+
+_N = TypeVar("_N", int, float)
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -55,27 +58,32 @@ def csv(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
-def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _number(env: Mapping[str, str], name: str, parse: Callable[[str], _N], what: str) -> tuple[str, _N] | None:
+    """The raw text and its parsed value, None when unset; a `ConfigurationError` naming `what` when unparsable."""
     raw = text(env, name)
     if raw is None:
-        return default
+        return None
     try:
-        value = int(raw)
+        return raw, parse(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+        raise ConfigurationError(f"{name} must be {what}, got {raw!r}") from None
+
+
+def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    found = _number(env, name, int, "an integer")
+    if found is None:
+        return default
+    raw, value = found
     if value <= 0:
         raise ConfigurationError(f"{name} must be positive, got {raw!r}")
     return value
 
 
 def positive_float(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:
-    raw = text(env, name)
-    if raw is None:
+    found = _number(env, name, float, "a number")
+    if found is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    raw, value = found
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ConfigurationError(f"{name} must be a positive number, got {raw!r}")
     return value
