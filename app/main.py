@@ -370,17 +370,3 @@ def _task_store(item_settings: ItemStoreSettings, dynamodb: DynamoTable | None) 
     from app.tasks.sqlite_store import SqliteTaskStore  # here: a DynamoDB configuration never loads sqlite3
 
     return SqliteTaskStore(item_settings.sqlite_path)
-
-
-def declared_scopes() -> tuple[str, ...]:
-    """Every scope the product's tools, resources and prompts declare: what a key needs to use all of it.
-
-    The one place outside the composition root that asks (`app.auth.keygen`): the declarations are
-    made while the server is built, so this builds the product once, locally, with a throw-away
-    SQLite file and nothing fetched, and reads what the build declared.
-    """
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as data:
-        product = build_product({"ITEMS_SQLITE_PATH": os.path.join(data, "items.sqlite3")})
-    return product.auth.declared_scopes

@@ -138,7 +138,7 @@ def test_readme_keygen_commands_run_as_written(tmp_path: Path) -> None:
     # The local recipe's --ring-file line writes a file and prints no SSM commands: the recipe test runs it.
     commands = [
         line.strip() for line in ALL_DOCS.splitlines()
-        if line.strip().startswith(".venv/bin/python -m app.auth.keygen") and "--ring-file" not in line
+        if line.strip().startswith(".venv/bin/python -m app.dev.keygen") and "--ring-file" not in line
     ]  # fmt: skip
     assert len(commands) >= 2
     for command in commands:

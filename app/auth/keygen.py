@@ -1,7 +1,7 @@
-"""Mint an API key (or a requestState sealing secret) for an operator.
+"""Mint an API key (or a requestState sealing secret) for an operator: the command `app.dev.keygen` runs.
 
-    python -m app.auth.keygen [--name N] [--scopes a,b|none] [--expires ISO] [--param NAME]
-    python -m app.auth.keygen --request-state-key [--param NAME]
+    python -m app.dev.keygen [--name N] [--scopes a,b|none] [--expires ISO] [--param NAME] [--ring-file F]
+    python -m app.dev.keygen --request-state-key [--param NAME]
 
 Prints the key once to stdout (for the operator to hand over) and the ring
 entry to merge, which holds only the key's sha256. Nothing is written
@@ -22,19 +22,16 @@ import os
 import secrets
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+#: What the product declares (`app.dev.keygen` builds it to ask): called only when a key is minted.
+DeclaredScopes = Callable[[], Sequence[str]]
+
 from app.auth.keyring import digest_hex, generate_key, parse_expiry
 
-
-def declared_scopes() -> tuple[str, ...]:
-    """Every scope the server declares (built here, lazily: `--request-state-key` needs no server)."""
-    from app.main import declared_scopes as of_product
-
-    return of_product()
 
 DEFAULT_KEYS_PARAM = "/mcp/api-keys"
 DEFAULT_STATE_PARAM = "/mcp/request-state-keys"
@@ -53,7 +50,7 @@ def ring_entry(
     return {key_id: entry}
 
 
-def _api_key(args: argparse.Namespace, out: TextIO) -> None:
+def _api_key(args: argparse.Namespace, out: TextIO, declared_scopes: DeclaredScopes) -> None:
     expires = args.expires
     if expires is not None:
         try:
@@ -145,8 +142,9 @@ def _request_state_key(args: argparse.Namespace, out: TextIO) -> None:
     print("Rotation: see docs/deploy.md (current -> previous with previous_valid_until).", file=out)
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.auth.keygen", description=__doc__.split("\n\n")[0])
+def main(argv: Sequence[str] | None, out: TextIO | None, *, declared_scopes: DeclaredScopes) -> int:
+    """The command line; `declared_scopes` is asked only when an API key is minted."""
+    parser = argparse.ArgumentParser(prog="python -m app.dev.keygen", description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", help="human-readable name of the key's holder")
     parser.add_argument(
         "--scopes",
@@ -166,9 +164,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         _request_state_key(args, stream)
     else:
         args.param = args.param or DEFAULT_KEYS_PARAM
-        _api_key(args, stream)
+        _api_key(args, stream, declared_scopes)
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

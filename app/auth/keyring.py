@@ -17,7 +17,7 @@ Ring JSON (the SSM SecureString value, or the local file)::
 optional. An entry without `scopes` holds every scope the server declares
 (`default_scopes`): that is what a key could do before tools declared scopes,
 so rings minted then keep working after an upgrade. `"scopes": []` holds none.
-`python -m app.auth.keygen` always writes the list, so a key it mints never
+`python -m app.dev.keygen` always writes the list, so a key it mints never
 gains a scope that a later release declares. Removing an entry revokes the key. A malformed entry is skipped
 (logged by key id) so one typo cannot lock every other agent out; a ring that
 is not a JSON object is rejected as a whole (the cache keeps the last good one).

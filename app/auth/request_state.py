@@ -14,7 +14,7 @@ Parameter value, either JSON::
      "next": "<secret>"}                          # optional: opens only (pre-rotation)
 
 or plain text, comma-separated secrets, newest first (the first seals, all open).
-Generate a secret with ``python -m app.auth.keygen --request-state-key``.
+Generate a secret with ``python -m app.dev.keygen --request-state-key``.
 
 Opening a token sealed under a key this instance does not know yet forces one
 (rate-limited) refresh, so a rotation is picked up at once by every instance.

@@ -1,6 +1,6 @@
 """PEP 562 lazy names for a package's `__init__`: a name's module is imported on first use.
 
-So `import app.core.events` or `python -m app.auth.keygen --request-state-key` does not import the MCP
+So `import app.core.events` or `python -m app.dev.keygen --request-state-key` does not import the MCP
 SDK, Starlette or boto3 just because a package re-exports something that does.
 Standard library only.
 """

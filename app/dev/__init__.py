@@ -1,1 +1,2 @@
-"""Local entry points: `make run` (local), `make invoke` (invoke), `make stdio` (stdio)."""
+"""Entry points besides Lambda's: `make run` (local), `make invoke` (invoke), `make stdio` (stdio),
+and the operator's `python -m app.dev.keygen` (keygen)."""

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from app.auth.dev import dev_key_banner
-from app.auth.keygen import main
+from app.dev.keygen import main
 from app.auth.keyring import parse_expiry, parse_key_ring
 from app.auth.request_state import parse_sealing_ring
 
@@ -111,3 +111,21 @@ def test_keygen_ring_file_merges_entries_owner_only_and_refuses_a_foreign_file(t
     with pytest.raises(SystemExit, match="not a key ring JSON object"):
         main(["--name", "x", "--ring-file", str(broken)], out=io.StringIO())
     assert broken.read_text() == "[1, 2]"  # left as it was
+
+
+def test_minting_a_sealing_secret_builds_no_server_and_imports_no_mcp_code() -> None:
+    """`python -m app.dev.keygen --request-state-key` as an operator runs it: the product is built only
+    to learn the declared scopes of an API key, so a sealing secret needs neither it nor the MCP SDK."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import io, sys; from app.dev.keygen import main; out = io.StringIO(); "
+        "assert main(['--request-state-key'], out=out) == 0 and 'First ring' in out.getvalue(); "
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', 'app.main', 'starlette'))))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

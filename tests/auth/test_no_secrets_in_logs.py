@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from mcp.server.request_state import InvalidRequestState
 
-from app.auth.keygen import main as keygen_main
+from app.dev.keygen import main as keygen_main
 from app.auth.request_state import build_request_state_security
 
 from .support import (

@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth.keygen import main as keygen
+from app.dev.keygen import main as keygen
 from tests.conftest import LiveServer, serve
 from tests.rpc import mcp_request
 
 from .support import new_key, ring_json
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYGEN = re.compile(r"python -m app\.auth\.keygen(?P<args>[^`\n]*)")
+KEYGEN = re.compile(r"python -m app\.dev\.keygen(?P<args>[^`\n]*)")
 
 
 def readme_keygen_commands() -> list[str]:
