@@ -79,7 +79,7 @@ async def test_slow_ssm_refresh_does_not_block_requests_with_a_loaded_ring(
             assert [r.status_code for r in responses] == [200] * 20
             # All 20 were answered while the one refresh is still stuck on the blackholed SSM.
             assert not ring.wait_for_refresh(timeout=0)
-            assert blackhole.accepted == 1 and ring.fetches == 2
+            assert blackhole.wait_accepted(1) == 1 and ring.fetches == 2
             # A key the ring does not know yet joins that refresh for at most force_wait, then is refused.
             assert (await http.post("/mcp", json=MCP_BODY, headers=bearer(new_key().key))).status_code == 403
             assert blackhole.accepted == 1 and ring.fetches == 2
