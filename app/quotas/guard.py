@@ -79,11 +79,8 @@ class QuotaGuard:
             return await call_next(ctx)  # unknown tools are refused before; unauthenticated never gets here
         pid = principal.id
         creates = self._starts_task(ctx, name)
-        reservation: str | None = None
         try:
-            await anyio.to_thread.run_sync(self._admit, pid, name, creates)
-            if creates:
-                reservation = await anyio.to_thread.run_sync(self.service.reserve, pid)
+            reservation = await anyio.to_thread.run_sync(self._admit, pid, name, creates)
         except QuotaExceeded as exc:
             _mark(exc.limit_name)
             return refusal_result(exc, ctx.protocol_version in MODERN_PROTOCOL_VERSIONS)
@@ -102,10 +99,14 @@ class QuotaGuard:
         finally:
             await anyio.to_thread.run_sync(self.service.bind, pid, reservation, task_id, expires_at)
 
-    def _admit(self, pid: str, name: str, creates: bool) -> None:
+    def _admit(self, pid: str, name: str, creates: bool) -> str | None:
+        """Count the call; for a task creation also the creation, then reserve a working-task slot.
+        One thread hop for all of it (the store calls block); returns the slot's reservation, if any."""
         self.service.check_call(pid, name)
-        if creates:
-            self.service.check_creation(pid)
+        if not creates:
+            return None
+        self.service.check_creation(pid)
+        return self.service.reserve(pid)
 
 
 def _mark(limit_name: str) -> None:
