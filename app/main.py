@@ -197,8 +197,9 @@ class Product:
         invocations they describe (`build_product` leaves them out where TASKS_ROLE=worker).
         """
         runtime = self.tasks
-        if runtime is None or runtime.executor is None:
-            raise ConfigurationError("this product runs no tasks: the worker function sets TASKS_ROLE=worker")
+        if runtime is None or runtime.executor is None or self.observed.metrics is not None:
+            # Metrics on would pile up samples no invocation flushes (the worker has no ObservedHandler).
+            raise ConfigurationError("the task worker function needs TASKS_ROLE=worker (the template sets it)")
         self.observed.configure_logging(stream=self.log_stream)
         return LambdaTaskWorker(runtime.executor, deadline_margin_s=runtime.settings.deadline_margin_s)
 

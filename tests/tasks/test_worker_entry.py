@@ -32,3 +32,21 @@ def test_worker_logs_json_lines_like_the_api_function(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in logs.getvalue().splitlines() if line.strip()]
     dropped = [line for line in lines if line.get("message") == "worker event dropped"]
     assert dropped and dropped[0]["level"] == "WARNING" and dropped[0]["service"] == "mcp-lambda-worker"
+
+
+def test_a_worker_built_without_its_role_on_lambda_refuses_to_start(tmp_path: Path) -> None:
+    """Without TASKS_ROLE=worker the product would count metrics no invocation of the worker flushes."""
+    import pytest
+
+    from app.core.errors import ConfigurationError
+
+    product = build_product(
+        {"MCP_DEV_API_KEY": "k" * 24, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3")},
+        log_stream=io.StringIO(),
+        observability=ObservabilitySettings.from_env(LAMBDA_LIKE),
+    )
+    try:
+        with pytest.raises(ConfigurationError, match="TASKS_ROLE=worker"):
+            product.task_worker()
+    finally:
+        reset_logging()
