@@ -277,10 +277,11 @@ def build_product(
     lambda_env = env_values.on_lambda(env)
     settings = Settings.from_env(env)
     auth = AuthSettings.from_env(env)
-    observability = observability or ObservabilitySettings.from_env(env)
+    parsed = observability or ObservabilitySettings.from_env(env)
     task_settings = TaskSettings.from_env(env)
-    if task_settings.is_worker:  # metrics and traces describe the API function's invocations, not the worker's
-        observability = replace(observability, metrics=False, tracing=False)
+    # Per-request metrics and traces describe the API function's invocations, not the worker's (which
+    # flushes none); TasksFailed below is the worker's own and follows the parsed settings.
+    observability = replace(parsed, metrics=False, tracing=False) if task_settings.is_worker else parsed
     # First: start-up lines are formatted like the rest (an entry point may redirect them, e.g. to a terminal).
     configure_logging(observability, stream=log_stream)
     sealing = build_sealing(auth, on_lambda=lambda_env, default_audience=SERVER_NAME)
@@ -304,7 +305,7 @@ def build_product(
         keys=sealing.derived_keys(AUDIT_KEY_LABEL) if sealing is not None else None,
         tool_scopes=lambda name: catalog.needs("tool", name),
         # Counted where a task fails, the worker included (which flushes no per-invocation metrics).
-        failures=TaskFailureMetric(observability.namespace, observability.service) if observability.metrics else None,
+        failures=TaskFailureMetric(parsed.namespace, parsed.service) if parsed.metrics else None,
         in_task_run=in_task,
     )
     tasks: TaskRuntime | None = None

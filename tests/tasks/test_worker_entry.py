@@ -6,9 +6,13 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from app.core.events import FakeLambdaContext
+from app.core.principal import LOCAL_DEVELOPER
 from app.main import build_product
 from app.observability import ObservabilitySettings, reset_logging
+from app.tasks.model import Owner
 
 LAMBDA_LIKE = {"AWS_LAMBDA_FUNCTION_NAME": "mcp-worker", "POWERTOOLS_SERVICE_NAME": "mcp-lambda-worker"}
 
@@ -36,8 +40,6 @@ def test_worker_logs_json_lines_like_the_api_function(tmp_path: Path) -> None:
 
 def test_a_worker_built_without_its_role_on_lambda_refuses_to_start(tmp_path: Path) -> None:
     """Without TASKS_ROLE=worker the product would count metrics no invocation of the worker flushes."""
-    import pytest
-
     from app.core.errors import ConfigurationError
 
     product = build_product(
@@ -50,3 +52,22 @@ def test_a_worker_built_without_its_role_on_lambda_refuses_to_start(tmp_path: Pa
             product.task_worker()
     finally:
         reset_logging()
+
+
+def test_a_task_failing_in_the_worker_is_counted_in_emf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The worker flushes no per-invocation metrics, but its task failures still print TasksFailed."""
+    product = build_product(
+        {"MCP_DEV_API_KEY": "k" * 24, "ITEMS_SQLITE_PATH": str(tmp_path / "items.sqlite3"), "TASKS_ROLE": "worker"},
+        log_stream=io.StringIO(),
+        observability=ObservabilitySettings.from_env(LAMBDA_LIKE),
+    )
+    try:
+        assert product.observed.metrics is None  # per-request metrics off in the worker
+        assert product.tasks is not None
+        service = product.tasks.service  # the worker's own: its changes reach the product's audit
+        record = service.create(Owner(principal_id=LOCAL_DEVELOPER.id, kind=LOCAL_DEVELOPER.kind), "items_export", {}, {})
+        service.dispatch_failed(record, throttled=True)
+    finally:
+        reset_logging()
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"TasksFailed"' in line]
+    assert [(doc["TasksFailed"], doc["service"]) for doc in documents] == [(1, "mcp-lambda-worker")]
